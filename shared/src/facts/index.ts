@@ -52,3 +52,4 @@ export type Facts = z.infer<typeof facts>;
 /** Some sections only: what a delta report carries, and what the policy engine may be given. */
 export const partialFacts = facts.partial();
 export type PartialFacts = z.infer<typeof partialFacts>;
+export * from './samples';

@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadPolicy, formatPolicyError, type Policy } from './index';
-
-export const defaultPolicyPath = join(__dirname, '../../policies/issp-default.yaml');
-
-export function loadDefaultPolicy(): Policy {
-  const result = loadPolicy(readFileSync(defaultPolicyPath, 'utf8'), 'issp-default.yaml');
-  if (!result.ok) throw new Error(result.errors.map(formatPolicyError).join('\n'));
-  return result.policy;
-}
+import { defaultPolicyPath, loadDefaultPolicy } from '../../../test/helpers/policy';
+import { loadPolicy, formatPolicyError } from './index';
 
 describe('policy loading', () => {
   it('loads the default ISSP pack with every rule the ISSP map asks for', () => {
