@@ -1,0 +1,112 @@
+import type { Facts, OsName } from '@vigie/shared';
+import {
+  Daemon,
+  DEFAULT_ONCE_TIMEOUT_SECONDS,
+  EXIT_NOT_DELIVERED,
+  EXIT_NOT_ENROLLED,
+  EXIT_OK,
+  type ClientTuning,
+  type UsbEventSource,
+} from '../daemon/daemon';
+import { scanAll } from '../scan';
+import { systemContext } from '../probes/context';
+import { resolveStateDir } from '../state/paths';
+import { AgentStateStore, type Enrolment } from '../state/state';
+import { Outbox, type OutboxOptions } from '../transport/outbox';
+import type { CommandIO } from './io';
+
+export interface RunOptions {
+  stateDir?: string;
+  once?: boolean;
+  /** With --once: how long to try to deliver before giving up (default 60). */
+  timeoutSeconds?: number;
+}
+
+export interface RunDeps {
+  /** A full scan; scanAll(systemContext()) by default. */
+  scan?: () => Promise<Facts>;
+  /** Ends `run` (without --once); SIGINT/SIGTERM by default. */
+  signal?: AbortSignal;
+  usbEvents?: UsbEventSource;
+  client?: ClientTuning;
+  outbox?: OutboxOptions;
+  os?: OsName;
+  now?: () => Date;
+  randomUUID?: () => string;
+}
+
+async function systemScan(): Promise<Facts> {
+  return scanAll(systemContext());
+}
+
+/** SIGINT/SIGTERM as an AbortSignal, and a way to stop listening. */
+function processSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
+ * `vigie-agent run [--once]`. Exit codes: 0 delivered (or stopped by a signal),
+ * 1 not delivered within the timeout, 2 not enrolled, 3 the collector rejects
+ * this device (enrol again).
+ */
+export async function runCommand(opts: RunOptions, io: CommandIO, deps: RunDeps = {}): Promise<number> {
+  const store = new AgentStateStore(resolveStateDir(opts.stateDir));
+  let enrolment: Enrolment | undefined;
+  try {
+    enrolment = await store.readEnrolment();
+  } catch (e) {
+    io.stderr.write(`vigie-agent run: ${(e as Error).message}\n`);
+    return EXIT_NOT_ENROLLED;
+  }
+  if (!enrolment) {
+    io.stderr.write(
+      `vigie-agent run: this device is not enrolled (no ${store.enrolmentPath}); ` +
+        'run `vigie-agent enroll --server wss://HOST:PORT --secret SECRET` first\n',
+    );
+    return EXIT_NOT_ENROLLED;
+  }
+  let outbox: Outbox;
+  try {
+    outbox = await Outbox.open(store.outboxDir, deps.outbox);
+  } catch (e) {
+    io.stderr.write(`vigie-agent run: cannot open the outbox in ${store.outboxDir}: ${(e as Error).message}\n`);
+    return EXIT_NOT_DELIVERED;
+  }
+  const daemon = await Daemon.create({
+    store,
+    outbox,
+    enrolment,
+    scan: deps.scan ?? systemScan,
+    logger: io.logger,
+    os: deps.os,
+    now: deps.now,
+    randomUUID: deps.randomUUID,
+    usbEvents: deps.usbEvents,
+    client: deps.client,
+  });
+  if (opts.once) {
+    const result = await daemon.runOnce((opts.timeoutSeconds ?? DEFAULT_ONCE_TIMEOUT_SECONDS) * 1000);
+    if (result.code === EXIT_OK) io.stdout.write(`${result.message}\n`);
+    else io.stderr.write(`vigie-agent run --once: ${result.message}\n`);
+    return result.code;
+  }
+  const own = deps.signal ? undefined : processSignal();
+  try {
+    io.logger.info({ server: enrolment.server, deviceId: enrolment.deviceId }, 'agent running');
+    const result = await daemon.run(deps.signal ?? (own as { signal: AbortSignal }).signal);
+    if (result.code !== EXIT_OK) io.stderr.write(`vigie-agent run: ${result.message}\n`);
+    return result.code;
+  } finally {
+    own?.dispose();
+  }
+}
