@@ -2,6 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { facts as factsSchema, sectionNames, type Facts, type SectionName } from '@vigie/shared';
+import pino from 'pino';
+import { enrollCommand } from './commands/enroll';
+import { runCommand } from './commands/run';
+import type { CommandIO } from './commands/io';
 import { recognise } from './formats';
 import { systemContext } from './probes/context';
 import { renderFacts } from './render';
@@ -63,7 +67,41 @@ export function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify({ format: found.format.name, [probe]: found.section }, null, 2)}\n`);
     });
 
+  program
+    .command('enroll')
+    .description('enrol this device with a collector, using an enrolment secret; keeps the device token readable by the agent only')
+    .requiredOption('--server <url>', 'the collector, e.g. wss://vigie.example.com:8443')
+    .requiredOption('--secret <secret>', 'an enrolment secret from `vigie-collector enroll-secret create`')
+    .option('--ca-fingerprint <sha256>', "trust the collector's CA with this SHA-256 fingerprint (printed by the collector on first start)")
+    .option('--ca-file <pem>', "trust the collector's CA from this PEM file")
+    .option('--state <dir>', 'the agent state directory (default: $VIGIE_AGENT_STATE or the OS default)')
+    .action(async (opts: { server: string; secret: string; caFingerprint?: string; caFile?: string; state?: string }) => {
+      process.exitCode = await enrollCommand({ server: opts.server, secret: opts.secret, caFingerprint: opts.caFingerprint, caFile: opts.caFile, stateDir: opts.state }, commandIO());
+    });
+
+  program
+    .command('run')
+    .description('scan at the interval the collector sets (default 15 min) and deliver reports; keeps them on disk while offline')
+    .option('--state <dir>', 'the agent state directory (default: $VIGIE_AGENT_STATE or the OS default)')
+    .option('--once', 'scan once, deliver everything pending, exit 0 when acknowledged (1 when not delivered in time)')
+    .option('--timeout <seconds>', 'with --once: how long to try to deliver', positiveInt, 60)
+    .option('--scan-interval <seconds>', "scan at this interval instead of the collector's (testing and benchmarks)", positiveInt)
+    .action(async (opts: { state?: string; once?: boolean; timeout: number; scanInterval?: number }) => {
+      process.exitCode = await runCommand({ stateDir: opts.state, once: opts.once, timeoutSeconds: opts.timeout, scanIntervalSeconds: opts.scanInterval }, commandIO());
+    });
+
   return program;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+/** Logs are JSON lines on stderr (pino), so stdout stays for the command's own output. */
+function commandIO(): CommandIO {
+  return { stdout: process.stdout, stderr: process.stderr, logger: pino({ level: process.env.VIGIE_LOG_LEVEL ?? 'info' }, pino.destination(2)) };
 }
 
 export async function main(argv: string[]): Promise<number> {

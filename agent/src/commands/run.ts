@@ -20,6 +20,8 @@ export interface RunOptions {
   once?: boolean;
   /** With --once: how long to try to deliver before giving up (default 60). */
   timeoutSeconds?: number;
+  /** Scan at this interval instead of the collector's (tests and benchmarks). */
+  scanIntervalSeconds?: number;
 }
 
 export interface RunDeps {
@@ -93,6 +95,7 @@ export async function runCommand(opts: RunOptions, io: CommandIO, deps: RunDeps 
     randomUUID: deps.randomUUID,
     usbEvents: deps.usbEvents,
     client: deps.client,
+    intervalOverrideSeconds: opts.scanIntervalSeconds,
   });
   if (opts.once) {
     const result = await daemon.runOnce((opts.timeoutSeconds ?? DEFAULT_ONCE_TIMEOUT_SECONDS) * 1000);

@@ -48,6 +48,8 @@ export interface DaemonOptions {
   randomUUID?: () => string;
   usbEvents?: UsbEventSource;
   client?: ClientTuning;
+  /** Scan at this interval whatever the collector sets (tests and benchmarks). */
+  intervalOverrideSeconds?: number;
 }
 
 export interface RunResult {
@@ -127,7 +129,7 @@ export class Daemon {
   }
 
   get intervalSeconds(): number {
-    return this.sync.meta.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
+    return this.options.intervalOverrideSeconds ?? this.sync.meta.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
   }
 
   /** Scans now, or right after the scan under way. */
@@ -272,6 +274,7 @@ export class Daemon {
       this.lastScanAt = this.now().getTime();
       try {
         await this.queueReport();
+        this.options.logger.info({ rssBytes: process.memoryUsage.rss() }, 'scan complete');
       } catch (e) {
         this.options.logger.error({ err: (e as Error).message }, 'scan or queue failed; retrying at the next interval');
       }

@@ -103,6 +103,35 @@ export const configMessage = z
   })
   .strict();
 
+/**
+ * The device's compliance as the collector last evaluated it, sent after each
+ * report is stored. The agent keeps it for the employee's tray, which never
+ * talks to the collector itself.
+ */
+export const statusMessage = z
+  .object({
+    type: z.literal('status'),
+    evaluatedAt: isoTime,
+    policyVersion: z.string().min(1).max(128),
+    findings: z
+      .array(
+        z
+          .object({
+            ruleId: z.string().min(1).max(128),
+            status: z.enum(['pass', 'fail', 'unknown']),
+            severity: z.enum(['low', 'medium', 'high', 'critical']),
+            evidence: z.string().max(4000),
+            /** When the non-conformity was first seen, and when it must be fixed by; null unless failing. */
+            firstSeenAt: isoTime.nullable(),
+            dueAt: isoTime.nullable(),
+            exempted: z.boolean(),
+          })
+          .strict(),
+      )
+      .max(500),
+  })
+  .strict();
+
 /** Asks the agent to scan and report now (the tray's "Check again now", an admin's request). */
 export const rescanMessage = z.object({ type: z.literal('rescan') }).strict();
 
@@ -143,6 +172,7 @@ export const message = z.discriminatedUnion('type', [
   ackMessage,
   usbEventMessage,
   configMessage,
+  statusMessage,
   rescanMessage,
   errorMessage,
 ]);
@@ -155,6 +185,7 @@ export type ReportBody = ReportMessage['body'];
 export type AckMessage = z.infer<typeof ackMessage>;
 export type UsbEventMessage = z.infer<typeof usbEventMessage>;
 export type ConfigMessage = z.infer<typeof configMessage>;
+export type StatusMessage = z.infer<typeof statusMessage>;
 export type RescanMessage = z.infer<typeof rescanMessage>;
 export type ErrorMessage = z.infer<typeof errorMessage>;
 export type Message = z.infer<typeof message>;

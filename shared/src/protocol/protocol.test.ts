@@ -23,6 +23,7 @@ const samples: Message[] = [
   { type: 'ack', id: reportId, status: 'stored', factsHash: '0'.repeat(64) },
   { type: 'usb-event', eventId: reportId, event: { at: '2026-11-29T08:00:00Z', action: 'connected', device: stick, user: 'jd' } },
   { type: 'config', intervalSeconds: 900, policyVersion: '2026.11.1', capabilities: ['delta-reports'], remediation: { 'disk-encryption': { title: { en: 'a', fr: 'b' }, steps: { en: 'c', fr: 'd' } } } },
+  { type: 'status', evaluatedAt: '2026-11-29T08:00:01.000Z', policyVersion: '2026.11.1', findings: [{ ruleId: 'disk-encryption', status: 'fail', severity: 'critical', evidence: 'C: is not encrypted', firstSeenAt: '2026-11-29T08:00:01.000Z', dueAt: '2026-12-06T08:00:01.000Z', exempted: false }] },
   { type: 'rescan' },
   { type: 'error', code: 'need-full-report', message: 'base unknown', id: reportId },
 ];
@@ -46,7 +47,7 @@ describe('protocol messages', () => {
     ['a delta with a short base hash', JSON.stringify({ ...samples[4], body: { kind: 'delta', baseHash: 'abc', sections: {} } }), 'schema'],
     ['a full report missing a section', JSON.stringify({ ...samples[3], body: { kind: 'full', facts: { ...sampleFacts(), usb: undefined } } }), 'schema'],
     ['an error with a code outside the list', JSON.stringify({ type: 'error', code: 'teapot', message: 'x' }), 'schema'],
-    ['an extra field', JSON.stringify({ ...samples[8], admin: true }), 'schema'],
+    ['an extra field', JSON.stringify({ ...samples[9], admin: true }), 'schema'],
   ])('refuses %s with a typed error', (_label, frame, code) => {
     const result = parseMessage(frame);
     expect(result.ok).toBe(false);

@@ -1,0 +1,369 @@
+/**
+ * The one typed client of the collector's console API (docs/api.md). Calls
+ * return values, not exceptions: `{ ok: true, value }` or `{ ok: false, error }`
+ * with one of the contract's error codes, or `network` when the collector
+ * could not be reached. In a browser the calls go to the page's own origin;
+ * in the desktop app, through the preload bridge to the pinned collector.
+ */
+import type { ApprovalStatus, Facts, FindingStatus, Localised, Policy, Severity, SoftwareItem, UsbEvent } from '@vigie/shared';
+import type { ApiRequest, ConsoleBridge } from '../common/ipc';
+
+export const apiBase = '/api/v1';
+
+/** The error codes of docs/api.md, plus the client's own `network`. */
+export const apiErrorCodes = [
+  'bad-request',
+  'unauthenticated',
+  'forbidden',
+  'not-found',
+  'conflict',
+  'too-large',
+  'rate-limited',
+  'internal',
+  'network',
+] as const;
+export type ApiErrorCode = (typeof apiErrorCodes)[number];
+
+export interface ApiError {
+  code: ApiErrorCode;
+  /** The server's message, for logs and details; the UI shows a translated sentence for the code. */
+  message: string;
+  status: number;
+  details?: unknown;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+const statusToCode: Record<number, ApiErrorCode> = {
+  400: 'bad-request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  413: 'too-large',
+  429: 'rate-limited',
+};
+
+function isErrorCode(v: unknown): v is ApiErrorCode {
+  return typeof v === 'string' && (apiErrorCodes as readonly string[]).includes(v);
+}
+
+/**
+ * Maps a failed response to an ApiError: the body's typed error when there is
+ * one, else the HTTP status (a proxy's HTML 502 page is still an error we can name).
+ */
+export function toApiError(status: number, bodyText: string): ApiError {
+  let code: ApiErrorCode = statusToCode[status] ?? 'internal';
+  let message = `HTTP ${status}`;
+  let details: unknown;
+  try {
+    const parsed = JSON.parse(bodyText) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    if (parsed && typeof parsed === 'object' && parsed.error && typeof parsed.error === 'object') {
+      if (isErrorCode(parsed.error.code)) code = parsed.error.code;
+      if (typeof parsed.error.message === 'string') message = parsed.error.message;
+      details = parsed.error.details;
+    }
+  } catch {
+    // not JSON: keep what the status says
+  }
+  return details === undefined ? { code, message, status } : { code, message, status, details };
+}
+
+export function networkError(message: string): ApiError {
+  return { code: 'network', message, status: 0 };
+}
+
+// ---------- the contract's shapes ----------
+
+export type Role = 'admin' | 'license-manager' | 'auditor';
+
+export interface User {
+  username: string;
+  role: Role;
+  /** Org names, or '*' for every org. */
+  orgs: string[];
+}
+
+export interface LoginResponse {
+  token: string;
+  user: User;
+  idleTimeoutSeconds: number;
+}
+
+export interface RuleSummary {
+  ruleId: string;
+  title: Localised;
+  issp: string[];
+  pass: number;
+  fail: number;
+  unknown: number;
+  conformity: number;
+}
+
+export interface OrgSummary {
+  org: string;
+  devices: number;
+  compliantDevices: number;
+  conformity: number;
+}
+
+export interface Summary {
+  devices: number;
+  compliantDevices: number;
+  conformity: number;
+  bySeverity: Record<Severity, number>;
+  byRule: RuleSummary[];
+  byOrg: OrgSummary[];
+  trend: { day: string; conformity: number; devices: number }[];
+  silent: { id: string; hostname: string; lastSeenAt: string | null }[];
+}
+
+export type DeviceStatus = 'compliant' | 'noncompliant' | 'unknown';
+export type OsName = 'windows' | 'macos' | 'linux';
+
+export interface DeviceListItem {
+  id: string;
+  hostname: string;
+  os: OsName;
+  osVersion: string;
+  org: string;
+  owner: string | null;
+  ciatLevel: number;
+  lastSeenAt: string | null;
+  status: DeviceStatus;
+  /** How many rules fail on this device. */
+  failing: number;
+}
+
+export interface Device extends DeviceListItem {
+  model: string;
+  serial: string;
+  user: string | null;
+  enrolledAt: string;
+  revoked: boolean;
+}
+
+export interface DeviceFinding {
+  ruleId: string;
+  status: FindingStatus;
+  severity: Severity;
+  evidence: string;
+  issp: string[];
+  title: Localised | string;
+}
+
+export interface Exemption {
+  /** Present when the collector lets it be revoked (DELETE /exemptions/:id). */
+  id?: string;
+  reason: string;
+  grantedBy: string;
+  expiresAt: string;
+}
+
+export type NcStatus = 'open' | 'resolved' | 'exempted';
+
+export interface Nonconformity {
+  id: string;
+  deviceId: string;
+  hostname: string;
+  owner: string | null;
+  org: string;
+  ruleId: string;
+  title: Localised | string;
+  severity: Severity;
+  evidence: string;
+  issp: string[];
+  firstSeenAt: string;
+  dueAt: string | null;
+  resolvedAt: string | null;
+  status: NcStatus;
+  exemption: Exemption | null;
+}
+
+/** A software item as the collector returns it: the facts, with the catalog's verdict when it has one. */
+export type SoftwareRow = SoftwareItem & { approval?: ApprovalStatus };
+/** A USB event, with whether the device is on the authorised list when the collector says so. */
+export type UsbEventRow = UsbEvent & { authorised?: boolean };
+
+export interface DeviceDetail {
+  device: Device;
+  facts: Facts | null;
+  findings: DeviceFinding[];
+  nonconformities: Nonconformity[];
+  timeline: { at: string; section: string; summary: string }[];
+  usbEvents: UsbEventRow[];
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: unknown;
+  ip: string | null;
+  outcome: string;
+}
+
+export interface Page<T> {
+  total: number;
+  items: T[];
+}
+
+export interface NcQuery {
+  rule?: string;
+  severity?: Severity | '';
+  org?: string;
+  status?: NcStatus | '';
+  owner?: string;
+  q?: string;
+  sort?: 'firstSeenAt' | 'dueAt' | 'severity' | 'hostname';
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+export interface DeviceQuery {
+  org?: string;
+  q?: string;
+  status?: DeviceStatus | '';
+  sort?: 'hostname' | 'lastSeenAt' | 'org' | 'owner';
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface DevicePatch {
+  owner?: string | null;
+  ciatLevel?: number;
+  org?: string;
+}
+
+export interface ExemptionInput {
+  deviceId: string;
+  ruleId: string;
+  reason: string;
+  expiresAt: string;
+}
+
+/** Live messages from /api/v1/live. */
+export type LiveMessage =
+  | { type: 'device-updated'; deviceId: string }
+  | { type: 'nonconformity-opened'; nonconformity: Nonconformity }
+  | { type: 'nonconformity-resolved'; id: string }
+  | { type: 'summary-changed' };
+
+// ---------- transport ----------
+
+export interface RawResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** Sends one request; resolves with the response, or an ApiError when nothing came back. */
+export type Transport = (req: ApiRequest) => Promise<RawResponse | ApiError>;
+
+export function fetchTransport(fetchFn: typeof fetch = (...a) => fetch(...a)): Transport {
+  return async (req) => {
+    try {
+      const init: RequestInit = { method: req.method, headers: req.headers, credentials: 'same-origin', cache: 'no-store' };
+      if (req.body !== undefined) init.body = req.body;
+      const res = await fetchFn(req.path, init);
+      return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+    } catch (err) {
+      return networkError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+export function bridgeTransport(bridge: ConsoleBridge): Transport {
+  return async (req) => {
+    try {
+      const res = await bridge.request(req);
+      if (res.ok) return { status: res.status, contentType: res.contentType, body: res.body };
+      return networkError(`${res.reason}: ${res.message}`);
+    } catch (err) {
+      return networkError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+/** Drops empty filters so URLs stay short and the server sees only what was chosen. */
+export function queryString(params: object): string {
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue;
+    sp.set(k, String(v));
+  }
+  const s = sp.toString();
+  return s ? `?${s}` : '';
+}
+
+export interface ApiClientOptions {
+  transport: Transport;
+  getToken: () => string | null;
+  /** Called when a call other than login comes back 401: the session has expired. */
+  onUnauthenticated?: (error: ApiError) => void;
+}
+
+export function createApiClient(opts: ApiClientOptions) {
+  async function call<T>(method: ApiRequest['method'], path: string, body?: unknown, parse: 'json' | 'text' = 'json'): Promise<Result<T>> {
+    const headers: Record<string, string> = { accept: parse === 'json' ? 'application/json' : 'text/csv' };
+    const token = opts.getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    const req: ApiRequest = { method, path: apiBase + path, headers };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      req.body = JSON.stringify(body);
+    }
+    const res = await opts.transport(req);
+    if ('code' in res) return { ok: false, error: res };
+    if (res.status < 200 || res.status >= 300) {
+      const error = toApiError(res.status, res.body);
+      if (error.code === 'unauthenticated' && path !== '/login') opts.onUnauthenticated?.(error);
+      return { ok: false, error };
+    }
+    if (parse === 'text') return { ok: true, value: res.body as T };
+    if (res.status === 204 || res.body === '') return { ok: true, value: undefined as T };
+    try {
+      return { ok: true, value: JSON.parse(res.body) as T };
+    } catch {
+      return { ok: false, error: { code: 'internal', message: 'The collector sent a response that is not JSON.', status: res.status } };
+    }
+  }
+
+  return {
+    login: (username: string, password: string) => call<LoginResponse>('POST', '/login', { username, password }),
+    logout: () => call<void>('POST', '/logout'),
+    me: () => call<User>('GET', '/me'),
+    summary: (days = 30) => call<Summary>('GET', `/summary${queryString({ days })}`),
+    policy: () => call<Policy>('GET', '/policy'),
+    devices: (q: DeviceQuery) => call<Page<DeviceListItem>>('GET', `/devices${queryString(q)}`),
+    device: (id: string) => call<DeviceDetail>('GET', `/devices/${encodeURIComponent(id)}`),
+    patchDevice: (id: string, patch: DevicePatch) => call<Device>('PATCH', `/devices/${encodeURIComponent(id)}`, patch),
+    nonconformities: (q: NcQuery) => call<Page<Nonconformity>>('GET', `/nonconformities${queryString(q)}`),
+    nonconformitiesCsv: (q: NcQuery) => {
+      const { limit: _limit, offset: _offset, ...filters } = q;
+      return call<string>('GET', `/nonconformities.csv${queryString(filters)}`, undefined, 'text');
+    },
+    createExemption: (input: ExemptionInput) => call<Exemption>('POST', '/exemptions', input),
+    revokeExemption: (id: string) => call<void>('DELETE', `/exemptions/${encodeURIComponent(id)}`),
+    audit: (q: AuditQuery) => call<Page<AuditEntry>>('GET', `/audit${queryString(q)}`),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** A rule's title in the user's language, whatever shape the server gave. */
+export function localTitle(title: Localised | string | undefined, lang: 'en' | 'fr', fallback = ''): string {
+  if (!title) return fallback;
+  return typeof title === 'string' ? title : title[lang] || title.en || fallback;
+}

@@ -1,0 +1,87 @@
+/** Grants an exemption: a reason and an expiry in the future. The collector records it in the audit log. */
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { ApiError, Exemption } from '../api';
+import { useApp } from '../context';
+import { dateInputValue, endOfDayIso, formatDate } from '../format';
+import type { MessageKey } from '../i18n';
+import { ErrorMessage } from './ui';
+
+export interface ExemptionTarget {
+  deviceId: string;
+  ruleId: string;
+  hostname: string;
+  ruleTitle: string;
+}
+
+export function ExemptionDialog({ target, onClose, onGranted }: { target: ExemptionTarget; onClose(): void; onGranted(e: Exemption): void }) {
+  const { t, api, lang, notify } = useApp();
+  const [reason, setReason] = useState('');
+  const [expires, setExpires] = useState(() => dateInputValue(new Date(Date.now() + 30 * 86_400_000)));
+  const [problem, setProblem] = useState<MessageKey | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const dialog = useRef<HTMLDialogElement>(null);
+
+  useEffect(() => {
+    const d = dialog.current;
+    if (d && !d.open) d.showModal?.();
+  }, []);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    if (!reason.trim()) return setProblem('exemption.reasonRequired');
+    const iso = endOfDayIso(expires);
+    if (!iso || new Date(iso).getTime() <= Date.now()) return setProblem('exemption.expiryFuture');
+    setProblem(null);
+    setBusy(true);
+    const r = await api.createExemption({ deviceId: target.deviceId, ruleId: target.ruleId, reason: reason.trim(), expiresAt: iso });
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    notify('success', t('exemption.granted', { date: formatDate(iso, lang) }));
+    onGranted(r.value);
+  };
+
+  return (
+    <dialog ref={dialog} className="dialog" onCancel={onClose} data-testid="exemption-dialog" aria-labelledby="exemption-title">
+      <form onSubmit={submit} className="form" noValidate>
+        <header className="dialog-head">
+          <h2 id="exemption-title">{t('exemption.title')}</h2>
+          <button type="button" className="icon-btn" onClick={onClose} aria-label={t('common.close')}>
+            ×
+          </button>
+        </header>
+        <p className="muted">{t('exemption.intro')}</p>
+        <dl className="kv compact">
+          <dt>{t('exemption.device')}</dt>
+          <dd data-testid="exemption-device">{target.hostname}</dd>
+          <dt>{t('exemption.rule')}</dt>
+          <dd data-testid="exemption-rule">{target.ruleTitle}</dd>
+        </dl>
+        <label className="field">
+          <span>{t('exemption.reason')}</span>
+          <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={2000} data-testid="exemption-reason" autoFocus />
+          <small className="muted">{t('exemption.reasonHint')}</small>
+        </label>
+        <label className="field">
+          <span>{t('exemption.expires')}</span>
+          <input type="date" value={expires} min={dateInputValue(new Date(Date.now() + 86_400_000))} onChange={(e) => setExpires(e.target.value)} data-testid="exemption-expires" />
+        </label>
+        {problem && (
+          <div className="notice notice-error" role="alert" data-testid="exemption-problem">
+            {t(problem)}
+          </div>
+        )}
+        {error && <ErrorMessage error={error} />}
+        <footer className="dialog-foot">
+          <button type="button" className="btn" onClick={onClose} data-testid="exemption-cancel">
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="exemption-submit">
+            {busy ? t('common.saving') : t('exemption.submit')}
+          </button>
+        </footer>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,105 @@
+/** The audit log (admins and auditors): every sign-in and every change, newest first, paged on the server. */
+import { useEffect, useMemo, useState } from 'react';
+import { useApp, useDebounced, useQuery } from '../context';
+import { formatDateTime } from '../format';
+import { navigate } from '../navigate';
+import { href } from '../route';
+import { Card, Empty, ErrorMessage, Loading, PageHeader, Pager, Pill } from '../components/ui';
+
+const pageSize = 50;
+
+function detailsText(details: unknown): string {
+  if (details === null || details === undefined || details === '') return '';
+  if (typeof details === 'string') return details;
+  try {
+    return JSON.stringify(details);
+  } catch {
+    return String(details);
+  }
+}
+
+export function Audit({ params }: { params: Record<string, string> }) {
+  const { api, t, lang, user } = useApp();
+  const query = useMemo(() => ({ actor: params.actor ?? '', action: params.action ?? '', limit: pageSize, offset: Math.max(0, Number(params.offset) || 0) }), [params]);
+  const [actor, setActor] = useState(query.actor);
+  const [action, setAction] = useState(query.action);
+  const dActor = useDebounced(actor);
+  const dAction = useDebounced(action);
+  useEffect(() => {
+    if (dActor !== query.actor || dAction !== query.action) navigate(href('audit', { actor: dActor, action: dAction }), true);
+  }, [dActor, dAction]);
+
+  const allowed = user.role === 'admin' || user.role === 'auditor';
+  const key = JSON.stringify(query);
+  const q = useQuery(() => api.audit(query), [api, key]);
+
+  return (
+    <>
+      <PageHeader title={t('audit.title')} subtitle={t('audit.subtitle')} />
+      <Card>
+        {!allowed ? (
+          <div className="notice notice-warn">{t('audit.forbidden')}</div>
+        ) : (
+          <>
+            <div className="filters">
+              <label className="filter">
+                <span>{t('audit.filter.actor')}</span>
+                <input value={actor} onChange={(e) => setActor(e.target.value)} data-testid="audit-filter-actor" />
+              </label>
+              <label className="filter">
+                <span>{t('audit.filter.action')}</span>
+                <input value={action} onChange={(e) => setAction(e.target.value)} data-testid="audit-filter-action" />
+              </label>
+              {q.loading && q.data && <Loading inline />}
+            </div>
+            {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
+            {!q.data && q.loading && <Loading />}
+            {q.data && q.data.items.length === 0 && <Empty testid="audit-empty">{t('audit.empty')}</Empty>}
+            {q.data && q.data.items.length > 0 && (
+              <>
+                <div className="table-wrap tall">
+                  <table className="table" data-testid="audit-table">
+                    <thead>
+                      <tr>
+                        <th>{t('audit.col.at')}</th>
+                        <th>{t('audit.col.actor')}</th>
+                        <th>{t('audit.col.action')}</th>
+                        <th>{t('audit.col.target')}</th>
+                        <th>{t('audit.col.outcome')}</th>
+                        <th>{t('audit.col.ip')}</th>
+                        <th>{t('audit.col.details')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {q.data.items.map((e) => {
+                        const ok = /^(ok|success|allowed|granted)$/i.test(e.outcome);
+                        return (
+                          <tr key={e.id} data-testid="audit-row" data-action={e.action} data-actor={e.actor}>
+                            <td className="nowrap">{formatDateTime(e.at, lang)}</td>
+                            <td>{e.actor}</td>
+                            <td>
+                              <code className="action">{e.action}</code>
+                            </td>
+                            <td className="mono small">{e.target ?? '—'}</td>
+                            <td>
+                              <Pill tone={ok ? 'good' : 'bad'}>{e.outcome}</Pill>
+                            </td>
+                            <td className="mono small">{e.ip ?? '—'}</td>
+                            <td className="details mono small" title={detailsText(e.details)}>
+                              {detailsText(e.details)}
+                            </td>
+                          </tr>
+                        );
+                      })}
+                    </tbody>
+                  </table>
+                </div>
+                <Pager total={q.data.total} limit={pageSize} offset={query.offset} onChange={(offset) => navigate(href('audit', { actor: query.actor, action: query.action, offset }))} />
+              </>
+            )}
+          </>
+        )}
+      </Card>
+    </>
+  );
+}
