@@ -1,0 +1,86 @@
+import {
+  catalogFromRules,
+  evaluate,
+  remediationFor,
+  type AuthorisedUsb,
+  type ConfigMessage,
+  type OsName,
+  type Policy,
+  type Rule,
+  type SoftwareCatalog,
+} from '@vigie/shared';
+import type { Datastore, DeriveFn, DeviceRecord, EvaluatedFinding } from '../store/datastore';
+import { timelineChanges } from './timeline';
+
+export interface EvaluationInputs {
+  authorisedUsb: AuthorisedUsb[];
+}
+
+/**
+ * Binds the shared policy engine to the collector's data: the device's CIAT level
+ * and org, the authorised USB list and the software catalog. The store calls the
+ * returned DeriveFn inside its transaction, so findings commit with their facts.
+ */
+export class PolicyEvaluator {
+  private catalog: SoftwareCatalog = catalogFromRules([]);
+  private readonly rulesById: Map<string, Rule>;
+
+  constructor(
+    readonly policy: Policy,
+    private readonly store: Datastore,
+  ) {
+    this.rulesById = new Map(policy.rules.map((r) => [r.id, r]));
+  }
+
+  rule(id: string): Rule | undefined {
+    return this.rulesById.get(id);
+  }
+
+  /** Reloads the software catalog; call after it changes. An empty catalog leaves everything unreviewed, as the ISSP wants. */
+  async refreshCatalog(): Promise<void> {
+    const rules = await this.store.listCatalogRules();
+    this.catalog = catalogFromRules(rules.map((r) => ({ name: r.name, publisher: r.publisher ?? undefined, product: r.product, status: r.status })));
+  }
+
+  /** Reads what the evaluation needs from the store before the (synchronous) transaction starts. */
+  async inputsFor(org: string): Promise<EvaluationInputs> {
+    const usb = await this.store.listAuthorisedUsb(org);
+    return { authorisedUsb: usb.map((u) => ({ vendorId: u.vendorId, productId: u.productId, serial: u.serial })) };
+  }
+
+  derive(inputs: EvaluationInputs): DeriveFn {
+    return ({ device, previous, facts, lastSeenAt, now }) => {
+      const findings = evaluate(
+        facts,
+        { ciatLevel: device.ciatLevel, org: device.org, authorisedUsb: inputs.authorisedUsb, softwareCatalog: this.catalog, lastSeenAt, os: device.os },
+        this.policy,
+        now,
+      );
+      const evaluated: EvaluatedFinding[] = findings.map((f) => ({ ...f, graceDays: this.rulesById.get(f.ruleId)?.graceDays ?? 0 }));
+      return { findings: evaluated, timeline: previous === facts ? [] : timelineChanges(previous, facts) };
+    };
+  }
+
+  async reevaluate(device: DeviceRecord, now: Date) {
+    return this.store.reevaluateDevice(device.id, this.derive(await this.inputsFor(device.org)), now);
+  }
+
+  /** The check-in rules: the silent-device sweep evaluates them from lastSeenAt alone. */
+  checkinRules(): { id: string; maxSilentHours: number }[] {
+    return this.policy.rules.flatMap((r) => (r.check.kind === 'checkin' ? [{ id: r.id, maxSilentHours: r.check.maxSilentHours }] : []));
+  }
+
+  policyVersion(): string {
+    return `${this.policy.id}@${this.policy.version}`;
+  }
+
+  /** Titles and remediation steps for the tray, in the device's OS wording. */
+  remediation(os: OsName): ConfigMessage['remediation'] {
+    const out: ConfigMessage['remediation'] = {};
+    for (const rule of this.policy.rules) {
+      if (!rule.platforms.includes(os)) continue;
+      out[rule.id] = { title: rule.title, steps: { en: remediationFor(rule, 'en', os), fr: remediationFor(rule, 'fr', os) } };
+    }
+    return out;
+  }
+}

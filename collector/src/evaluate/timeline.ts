@@ -1,0 +1,66 @@
+import { factsHash, isUnknown, sectionNames, type Facts, type SectionName } from '@vigie/shared';
+import type { TimelineChange } from '../store/datastore';
+
+const MAX_NAMES = 5;
+
+function names(list: string[]): string {
+  const shown = list.slice(0, MAX_NAMES).join(', ');
+  return list.length > MAX_NAMES ? `${shown} and ${list.length - MAX_NAMES} more` : shown;
+}
+
+/**
+ * One line per section that changed, in words an admin reads in the device's
+ * timeline ("software: 2 installed (Zoom 6.1, VLC 3.0)"). Sections that did not
+ * change leave no line, so the timeline stays short when the agent sends deltas.
+ */
+export function timelineChanges(previous: Facts | null, next: Facts): TimelineChange[] {
+  if (!previous) return [{ section: 'agent', summary: 'First report received' }];
+  const changes: TimelineChange[] = [];
+  for (const section of sectionNames) {
+    // Compared through the canonical hash shared uses, so key order never reads as a change.
+    if (factsHash({ [section]: previous[section] }) === factsHash({ [section]: next[section] })) continue;
+    changes.push({ section, summary: describe(section, previous, next) });
+  }
+  return changes;
+}
+
+function describe(section: SectionName, previous: Facts, next: Facts): string {
+  const before = previous[section];
+  const after = next[section];
+  if (isUnknown(after)) return `could not be read: ${after.reason}`;
+  if (isUnknown(before)) return 'readable again';
+  switch (section) {
+    case 'device': {
+      const b = previous.device as Exclude<Facts['device'], { unknown: true }>;
+      const a = next.device as Exclude<Facts['device'], { unknown: true }>;
+      const diffs = (['hostname', 'osVersion', 'model', 'serial', 'user'] as const)
+        .filter((k) => b[k] !== a[k])
+        .map((k) => `${k} ${b[k] ?? '(none)'} → ${a[k] ?? '(none)'}`);
+      return diffs.length ? diffs.join('; ') : 'device details changed';
+    }
+    case 'encryption': {
+      const a = next.encryption as Exclude<Facts['encryption'], { unknown: true }>;
+      return a.volumes.map((v) => `${v.id} ${v.status}${v.status === 'encrypted' ? ` (protection ${v.protection})` : ''}`).join('; ') || 'no volumes';
+    }
+    case 'screenlock': {
+      const a = next.screenlock as Exclude<Facts['screenlock'], { unknown: true }>;
+      return `enabled ${a.enabled ?? '?'}, idle ${a.idleSeconds ?? '?'} s, grace ${a.graceSeconds ?? '?'} s, password ${a.requirePassword ?? '?'} (${a.source})`;
+    }
+    case 'software': {
+      const key = (i: { name: string; version: string | null }) => (i.version ? `${i.name} ${i.version}` : i.name);
+      const b = new Set((previous.software as Exclude<Facts['software'], { unknown: true }>).items.map(key));
+      const a = new Set((next.software as Exclude<Facts['software'], { unknown: true }>).items.map(key));
+      const added = [...a].filter((x) => !b.has(x)).sort();
+      const removed = [...b].filter((x) => !a.has(x)).sort();
+      const parts: string[] = [];
+      if (added.length) parts.push(`${added.length} installed (${names(added)})`);
+      if (removed.length) parts.push(`${removed.length} removed (${names(removed)})`);
+      return parts.join('; ') || 'software details changed';
+    }
+    case 'usb': {
+      const a = next.usb as Exclude<Facts['usb'], { unknown: true }>;
+      const storage = a.devices.filter((d) => d.storage).length;
+      return `${a.devices.length} device(s) connected (${storage} storage), ${a.events.length} event(s)`;
+    }
+  }
+}

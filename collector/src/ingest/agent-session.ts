@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import {
+  capabilityNames,
+  encodeMessage,
+  parseMessage,
+  PROTOCOL_VERSION,
+  type EnrollMessage,
+  type ErrorCode,
+  type HelloMessage,
+  type Message,
+  type ReportMessage,
+  type UsbEventMessage,
+} from '@vigie/shared';
+import type { AuditEntry, Datastore, DeviceRecord, EvaluationResult } from '../store/datastore';
+import type { PolicyEvaluator } from '../evaluate/evaluator';
+import type { LiveHub } from '../server/live';
+import { randomToken, sha256Hex } from '../util/crypto';
+import { TokenBucket } from './rate-limit';
+
+export interface IngestOptions {
+  maxFrameBytes: number;
+  /** Frames per second, sustained, per connection; `burst` at once. */
+  rateLimit: { perSecond: number; burst: number };
+  /** A connection that has not authenticated (or enrolled) by then is closed. */
+  helloTimeoutMs: number;
+}
+
+export interface IngestDeps {
+  store: Datastore;
+  evaluator: PolicyEvaluator;
+  live: LiveHub;
+  logger: Logger;
+  now: () => Date;
+  options: IngestOptions;
+  audit: (entry: Omit<AuditEntry, 'at'>) => void;
+}
+
+/** The WebSocket close code for a protocol or policy violation (RFC 6455). */
+const POLICY_VIOLATION = 1008;
+/** After this many refused frames in a row, a flooding connection is closed. */
+const MAX_REFUSED_FRAMES = 100;
+
+type State = { kind: 'awaiting-hello' } | { kind: 'enrolling'; hello: HelloMessage } | { kind: 'authenticated'; device: DeviceRecord; capabilities: string[] } | { kind: 'closed' };
+
+/**
+ * One agent connection. Frames are handled one at a time, in order, so acks go
+ * back in the order the reports came and a delta never races its base.
+ */
+export class AgentSession {
+  private state: State = { kind: 'awaiting-hello' };
+  private queue: Promise<void> = Promise.resolve();
+  private readonly bucket: TokenBucket;
+  private readonly helloTimer: NodeJS.Timeout;
+  private refused = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ip: string | null,
+    private readonly deps: IngestDeps,
+  ) {
+    this.log = deps.logger.child({ conn: randomUUID().slice(0, 8), ip });
+    this.bucket = new TokenBucket(deps.options.rateLimit.perSecond, deps.options.rateLimit.burst, Date.now());
+    this.helloTimer = setTimeout(() => {
+      if (this.state.kind === 'awaiting-hello' || this.state.kind === 'enrolling') this.fail('timeout', 'no hello and authentication within the time allowed');
+    }, deps.options.helloTimeoutMs);
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('close', () => {
+      this.state = { kind: 'closed' };
+      clearTimeout(this.helloTimer);
+    });
+  }
+
+  get deviceId(): string | null {
+    return this.state.kind === 'authenticated' ? this.state.device.id : null;
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (this.state.kind === 'closed') return;
+    if (!this.bucket.take(Date.now())) {
+      this.refused++;
+      // Refused frames are not processed, so nothing is acked: the agent's outbox resends them later.
+      if (this.refused >= MAX_REFUSED_FRAMES) this.fail('rate-limited', 'too many frames; closing');
+      else if (this.refused === 1 || this.refused % 10 === 0) this.send({ type: 'error', code: 'rate-limited', message: 'too many frames; slow down and resend' });
+      return;
+    }
+    this.refused = 0;
+    const text = isBinary ? null : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const parsed = parseMessage(text ?? undefined, this.deps.options.maxFrameBytes);
+    if (!parsed.ok) {
+      this.log.warn({ code: parsed.error.code, reason: parsed.error.message }, 'invalid frame');
+      // Before a valid hello, the peer is not an agent we know how to talk to.
+      if (this.state.kind === 'awaiting-hello') this.fail(parsed.error.code, parsed.error.message);
+      else this.send({ type: 'error', code: parsed.error.code, message: parsed.error.message });
+      return;
+    }
+    const message = parsed.message;
+    this.queue = this.queue.then(() =>
+      this.handle(message).catch((e: unknown) => {
+        this.log.error({ err: e }, 'failed to handle a frame');
+        const id = message.type === 'report' ? message.reportId : message.type === 'usb-event' ? message.eventId : undefined;
+        this.send({ type: 'error', code: 'internal', message: 'the collector could not process this message; resend it later', ...(id ? { id } : {}) });
+      }),
+    );
+  }
+
+  private async handle(message: Message): Promise<void> {
+    if (this.state.kind === 'closed') return;
+    switch (message.type) {
+      case 'hello':
+        return this.onHello(message);
+      case 'enroll':
+        return this.onEnroll(message);
+      case 'report':
+        return this.whenAuthenticated((device) => this.onReport(device, message));
+      case 'usb-event':
+        return this.whenAuthenticated((device) => this.onUsbEvent(device, message));
+      case 'error':
+        this.log.warn({ code: message.code, reason: message.message }, 'the agent reported an error');
+        return;
+      default:
+        this.send({ type: 'error', code: 'schema', message: `an agent does not send "${message.type}" messages` });
+    }
+  }
+
+  private async whenAuthenticated(fn: (device: DeviceRecord) => Promise<void>): Promise<void> {
+    if (this.state.kind !== 'authenticated') return this.fail('unauthenticated', 'send a hello with your token first');
+    return fn(this.state.device);
+  }
+
+  private async onHello(hello: HelloMessage): Promise<void> {
+    if (this.state.kind !== 'awaiting-hello') {
+      this.send({ type: 'error', code: 'schema', message: 'hello was already received on this connection' });
+      return;
+    }
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      return this.fail('unsupported-version', `this collector speaks protocol version ${PROTOCOL_VERSION}, not ${hello.protocolVersion}`);
+    }
+    if (hello.token === undefined) {
+      // Without a token, the only thing this connection may do is enrol.
+      this.state = { kind: 'enrolling', hello };
+      return;
+    }
+    const device = await this.authenticate(hello.deviceId, hello.token);
+    if (!device) return;
+    this.accept(device, hello);
+  }
+
+  /** Checks the token once for the whole connection; the failure says which of the typed reasons it was. */
+  private async authenticate(deviceId: string, token: string): Promise<DeviceRecord | null> {
+    const { store } = this.deps;
+    const byToken = await store.findDeviceByTokenHash(sha256Hex(token));
+    let code: ErrorCode | null = null;
+    let reason = '';
+    if (byToken && byToken.id !== deviceId) [code, reason] = ['token-mismatch', 'this token belongs to another device'];
+    else if (byToken?.revoked) [code, reason] = ['revoked', 'this device was revoked; enrol it again'];
+    else if (!byToken) {
+      const device = await store.getDevice(deviceId);
+      if (!device) [code, reason] = ['unknown-device', 'no device with this id is enrolled'];
+      else if (device.revoked) [code, reason] = ['revoked', 'this device was revoked; enrol it again'];
+      else [code, reason] = ['unauthenticated', 'wrong token for this device'];
+    }
+    if (code) {
+      this.deps.audit({ actor: `device:${deviceId}`, action: 'agent.authenticate', target: deviceId, details: { code }, ip: this.ip, outcome: 'failure' });
+      this.fail(code, reason);
+      return null;
+    }
+    return byToken;
+  }
+
+  private accept(device: DeviceRecord, hello: HelloMessage): void {
+    clearTimeout(this.helloTimer);
+    const offered = new Set<string>(capabilityNames);
+    const capabilities = hello.capabilities.filter((c) => offered.has(c));
+    this.state = { kind: 'authenticated', device, capabilities };
+    this.log.info({ deviceId: device.id, agentVersion: hello.agentVersion }, 'agent connected');
+    const { evaluator } = this.deps;
+    this.send({
+      type: 'config',
+      intervalSeconds: evaluator.policy.reportIntervalSeconds,
+      policyVersion: evaluator.policyVersion(),
+      capabilities,
+      remediation: evaluator.remediation(device.os),
+    });
+  }
+
+  private async onEnroll(message: EnrollMessage): Promise<void> {
+    if (this.state.kind !== 'enrolling') {
+      this.send({ type: 'error', code: 'schema', message: 'enroll is only accepted after a hello without a token' });
+      return;
+    }
+    const { store, now: clock } = this.deps;
+    const hello = this.state.hello;
+    const now = clock();
+    const secret = await store.findEnrollSecret(sha256Hex(message.secret));
+    const auditBase = { actor: `machine:${message.device.machineId}`, action: 'agent.enroll', ip: this.ip };
+    if (!secret) {
+      this.deps.audit({ ...auditBase, target: null, details: { code: 'bad-secret', hostname: message.device.hostname }, outcome: 'failure' });
+      return this.fail('bad-secret', 'this enrolment secret is not known');
+    }
+    if (secret.expiresAt !== null && secret.expiresAt <= now.toISOString()) {
+      this.deps.audit({ ...auditBase, target: null, details: { code: 'secret-expired', secretId: secret.id }, outcome: 'failure' });
+      return this.fail('secret-expired', `this enrolment secret expired at ${secret.expiresAt}`);
+    }
+    const token = randomToken();
+    const { device, replaced } = await store.enrollDevice({ newId: randomUUID(), machineId: message.device.machineId, org: secret.org, tokenHash: sha256Hex(token), device: message.device, now });
+    this.deps.audit({ ...auditBase, target: device.id, details: { org: secret.org, secretId: secret.id, hostname: device.hostname, replaced }, outcome: 'success' });
+    this.log.info({ deviceId: device.id, org: secret.org, replaced }, 'device enrolled');
+    this.send({ type: 'enrolled', deviceId: device.id, org: device.org, token });
+    this.deps.live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
+    this.deps.live.publish({ type: 'summary-changed' }, device.org);
+    // The connection is now the device's own, so an agent may report right after enrolling.
+    this.accept(device, hello);
+  }
+
+  private async onReport(device: DeviceRecord, report: ReportMessage): Promise<void> {
+    const { store, evaluator, now: clock } = this.deps;
+    const inputs = await evaluator.inputsFor(device.org);
+    const result = await store.applyReport(
+      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now: clock() },
+      evaluator.derive(inputs),
+    );
+    switch (result.status) {
+      case 'duplicate':
+        this.send({ type: 'ack', id: report.reportId, status: 'duplicate', ...(result.factsHash ? { factsHash: result.factsHash } : {}) });
+        return;
+      case 'need-full-report':
+        this.send({ type: 'error', code: 'need-full-report', message: 'the delta base is not the facts this collector holds; send a full report', id: report.reportId });
+        return;
+      case 'unknown-device':
+        return this.fail('unknown-device', 'this device is no longer enrolled');
+      case 'revoked':
+        return this.fail('revoked', 'this device was revoked');
+      case 'stored':
+        // Acked only now, after the commit: an ack means the report is durable.
+        this.send({ type: 'ack', id: report.reportId, status: 'stored', factsHash: result.factsHash });
+        if (this.state.kind === 'authenticated') this.state = { ...this.state, device: result.device };
+        publishEvaluation(this.deps.live, result);
+    }
+  }
+
+  private async onUsbEvent(device: DeviceRecord, message: UsbEventMessage): Promise<void> {
+    const status = await this.deps.store.recordUsbEvent({ deviceId: device.id, eventId: message.eventId, event: message.event, now: this.deps.now() });
+    this.send({ type: 'ack', id: message.eventId, status });
+    if (status === 'stored') this.deps.live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
+  }
+
+  private send(message: Message): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeMessage(message));
+  }
+
+  /** Sends the typed error, then closes: the peer knows why. */
+  private fail(code: ErrorCode, reason: string): void {
+    if (this.state.kind === 'closed') return;
+    this.log.info({ code, reason }, 'closing agent connection');
+    this.send({ type: 'error', code, message: reason });
+    this.state = { kind: 'closed' };
+    clearTimeout(this.helloTimer);
+    this.ws.close(POLICY_VIOLATION, code);
+  }
+}
+
+/** Tells consoles what a committed evaluation changed. */
+export function publishEvaluation(live: LiveHub, result: Omit<EvaluationResult, 'device'> & { device: DeviceRecord }): void {
+  const org = result.device.org;
+  live.publish({ type: 'device-updated', deviceId: result.device.id }, org);
+  for (const nc of result.opened) live.publish({ type: 'nonconformity-opened', nonconformity: nc }, org);
+  for (const id of result.resolved) live.publish({ type: 'nonconformity-resolved', id }, org);
+  if (result.statusChanged || result.opened.length > 0 || result.resolved.length > 0) live.publish({ type: 'summary-changed' }, org);
+}

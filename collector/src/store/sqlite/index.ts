@@ -1,0 +1,822 @@
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { applyDelta, factsHash, isUnknown, severityRank, type DeviceFacts, type Facts, type FindingStatus, type OsName, type Severity, type UsbEvent } from '@vigie/shared';
+import type {
+  ApplyReportInput,
+  ApplyReportResult,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  AuthorisedUsbRecord,
+  CatalogRuleRecord,
+  Datastore,
+  DeriveFn,
+  DeviceQuery,
+  DeviceRecord,
+  DeviceStatus,
+  EnrollSecretRecord,
+  EvaluatedFinding,
+  EvaluationResult,
+  ExemptionRecord,
+  FindingQuery,
+  FindingRecord,
+  LoginThrottle,
+  NonconformityQuery,
+  NonconformityRecord,
+  OrgScope,
+  Page,
+  Role,
+  SessionRecord,
+  SummaryData,
+  TimelineRecord,
+  UsbEventRecord,
+  UserRecord,
+} from '../datastore';
+import { migrate } from './migrations';
+
+const DAY_MS = 86_400_000;
+
+interface DeviceRow {
+  id: string;
+  machine_id: string;
+  token_hash: string;
+  org: string;
+  owner: string | null;
+  ciat_level: number;
+  hostname: string;
+  os: string;
+  os_version: string;
+  model: string;
+  serial: string;
+  user: string | null;
+  enrolled_at: string;
+  last_seen_at: string | null;
+  revoked: number;
+  status: string;
+  failing: number;
+  facts_hash: string | null;
+  dropped_reports: number;
+}
+
+function toDevice(r: DeviceRow): DeviceRecord {
+  return {
+    id: r.id,
+    machineId: r.machine_id,
+    org: r.org,
+    owner: r.owner,
+    ciatLevel: r.ciat_level,
+    hostname: r.hostname,
+    os: r.os as OsName,
+    osVersion: r.os_version,
+    model: r.model,
+    serial: r.serial,
+    user: r.user,
+    enrolledAt: r.enrolled_at,
+    lastSeenAt: r.last_seen_at,
+    revoked: r.revoked === 1,
+    status: r.status as DeviceStatus,
+    failing: r.failing,
+    factsHash: r.facts_hash,
+    droppedReports: r.dropped_reports,
+  };
+}
+
+interface NcRow {
+  id: number;
+  device_id: string;
+  hostname: string;
+  owner: string | null;
+  org: string;
+  rule_id: string;
+  severity: string;
+  evidence: string;
+  issp: string;
+  first_seen_at: string;
+  due_at: string;
+  resolved_at: string | null;
+  ex_id: number | null;
+  ex_reason: string | null;
+  ex_granted_by: string | null;
+  ex_expires_at: string | null;
+}
+
+function toNonconformity(r: NcRow): NonconformityRecord {
+  const exempt = r.resolved_at === null && r.ex_id !== null;
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    hostname: r.hostname,
+    owner: r.owner,
+    org: r.org,
+    ruleId: r.rule_id,
+    severity: r.severity as Severity,
+    evidence: r.evidence,
+    issp: JSON.parse(r.issp) as string[],
+    firstSeenAt: r.first_seen_at,
+    dueAt: r.due_at,
+    resolvedAt: r.resolved_at,
+    status: r.resolved_at !== null ? 'resolved' : exempt ? 'exempted' : 'open',
+    exemption: exempt ? { id: r.ex_id!, reason: r.ex_reason!, grantedBy: r.ex_granted_by!, expiresAt: r.ex_expires_at! } : null,
+  };
+}
+
+interface ExemptionRow {
+  id: number;
+  device_id: string;
+  rule_id: string;
+  reason: string;
+  granted_by: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
+function toExemption(r: ExemptionRow): ExemptionRecord {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    ruleId: r.rule_id,
+    reason: r.reason,
+    grantedBy: r.granted_by,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    revokedBy: r.revoked_by,
+  };
+}
+
+/** LIKE pattern for a free-text search; % and _ in the user's text match themselves. */
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A WHERE clause built from optional filters, with named parameters. */
+class Where {
+  readonly parts: string[] = [];
+  readonly params: Record<string, unknown> = {};
+  add(sql: string, params: Record<string, unknown> = {}): this {
+    this.parts.push(sql);
+    Object.assign(this.params, params);
+    return this;
+  }
+  scope(column: string, scope: OrgScope): this {
+    // The org list is bound as one JSON array, so the SQL text stays fixed whatever its length.
+    if (scope !== null) this.add(`${column} IN (SELECT value FROM json_each(@scope))`, { scope: JSON.stringify(scope) });
+    return this;
+  }
+  toString(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+}
+
+const NC_SELECT = `
+SELECT n.id, n.device_id, d.hostname, d.owner, d.org, n.rule_id, n.severity, n.evidence, n.issp,
+       n.first_seen_at, n.due_at, n.resolved_at,
+       e.id AS ex_id, e.reason AS ex_reason, e.granted_by AS ex_granted_by, e.expires_at AS ex_expires_at
+FROM nonconformities n
+JOIN devices d ON d.id = n.device_id
+LEFT JOIN exemptions e ON e.id = (
+  SELECT x.id FROM exemptions x
+  WHERE x.device_id = n.device_id AND x.rule_id = n.rule_id AND x.revoked_at IS NULL AND x.expires_at > @now
+  ORDER BY x.expires_at DESC LIMIT 1)`;
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:` for tests. */
+  path: string;
+  now?: Date;
+}
+
+/**
+ * The embedded store: better-sqlite3 in WAL mode. better-sqlite3 is synchronous,
+ * which suits the collector's single event loop: a report's transaction runs to its
+ * end without interleaving, and is far faster than an async driver's round trips.
+ */
+export class SqliteStore implements Datastore {
+  readonly db: Database;
+  private readonly st: Record<string, Statement>;
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = new BetterSqlite3(options.path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process crash; only an OS crash may lose the last ones.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db, options.now ?? new Date());
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      insertOrg: p('INSERT INTO orgs (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING'),
+      insertSecret: p('INSERT INTO enroll_secrets (secret_hash, org, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?)'),
+      secretByHash: p('SELECT id, org, created_at, expires_at, created_by FROM enroll_secrets WHERE secret_hash = ?'),
+      deviceById: p('SELECT * FROM devices WHERE id = ?'),
+      deviceByMachine: p('SELECT * FROM devices WHERE machine_id = ?'),
+      deviceByToken: p('SELECT * FROM devices WHERE token_hash = ?'),
+      insertDevice: p(`INSERT INTO devices (id, machine_id, token_hash, org, hostname, os, os_version, model, serial, user, enrolled_at)
+                       VALUES (@id, @machineId, @tokenHash, @org, @hostname, @os, @osVersion, @model, @serial, @user, @now)`),
+      reenrollDevice: p(`UPDATE devices SET token_hash = @tokenHash, org = @org, hostname = @hostname, os = @os, os_version = @osVersion,
+                         model = @model, serial = @serial, user = @user, enrolled_at = @now, revoked = 0 WHERE id = @id`),
+      revokeDevice: p('UPDATE devices SET revoked = 1 WHERE id = ?'),
+      findingsActive: p('UPDATE findings SET active = ?, org = ? WHERE device_id = ?'),
+      reportExists: p('SELECT 1 FROM reports WHERE device_id = ? AND report_id = ?'),
+      countReports: p('SELECT COUNT(*) AS n FROM reports WHERE device_id = ?'),
+      insertReport: p('INSERT INTO reports (device_id, report_id, seq, kind, collected_at, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      factsByDevice: p('SELECT facts, hash, updated_at FROM device_facts WHERE device_id = ?'),
+      upsertFacts: p(`INSERT INTO device_facts (device_id, facts, hash, collected_at, updated_at) VALUES (@id, @facts, @hash, @collectedAt, @now)
+                      ON CONFLICT(device_id) DO UPDATE SET facts = excluded.facts, hash = excluded.hash, collected_at = excluded.collected_at, updated_at = excluded.updated_at`),
+      updateDeviceAfterReport: p(`UPDATE devices SET last_seen_at = @now, facts_hash = @hash, dropped_reports = dropped_reports + @dropped,
+                                  hostname = COALESCE(@hostname, hostname), os = COALESCE(@os, os), os_version = COALESCE(@osVersion, os_version),
+                                  model = COALESCE(@model, model), serial = COALESCE(@serial, serial), user = CASE WHEN @hasDevice THEN @user ELSE user END
+                                  WHERE id = @id`),
+      insertTimeline: p('INSERT INTO timeline (device_id, at, section, summary) VALUES (?, ?, ?, ?)'),
+      timeline: p('SELECT at, section, summary FROM timeline WHERE device_id = ? ORDER BY id DESC LIMIT ?'),
+      findingsByDevice: p('SELECT rule_id, status FROM findings WHERE device_id = ?'),
+      upsertFinding: p(`INSERT INTO findings (device_id, rule_id, org, status, severity, evidence, issp, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(device_id, rule_id) DO UPDATE SET org = excluded.org, status = excluded.status, severity = excluded.severity,
+                        evidence = excluded.evidence, issp = excluded.issp, updated_at = excluded.updated_at`),
+      deleteFinding: p('DELETE FROM findings WHERE device_id = ? AND rule_id = ?'),
+      openNcs: p('SELECT id, rule_id FROM nonconformities WHERE device_id = ? AND resolved_at IS NULL'),
+      insertNc: p(`INSERT INTO nonconformities (device_id, rule_id, severity, severity_rank, evidence, issp, first_seen_at, due_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      refreshNc: p('UPDATE nonconformities SET severity = ?, severity_rank = ?, evidence = ? WHERE id = ?'),
+      resolveNc: p('UPDATE nonconformities SET resolved_at = ? WHERE id = ?'),
+      activeExemptRules: p('SELECT DISTINCT rule_id FROM exemptions WHERE device_id = ? AND revoked_at IS NULL AND expires_at > ?'),
+      setDeviceStatus: p('UPDATE devices SET status = ?, failing = ? WHERE id = ?'),
+      insertUsb: p('INSERT INTO usb_events (device_id, event_id, at, received_at, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      usbEvents: p('SELECT event_id, received_at, event FROM usb_events WHERE device_id = ? ORDER BY at DESC LIMIT ?'),
+      insertExemption: p(`INSERT INTO exemptions (device_id, rule_id, reason, granted_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
+      exemptionById: p('SELECT * FROM exemptions WHERE id = ?'),
+      revokeExemption: p('UPDATE exemptions SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL'),
+      silent: p(`SELECT d.id FROM devices d LEFT JOIN findings f ON f.device_id = d.id AND f.rule_id = ?
+                 WHERE d.revoked = 0 AND d.last_seen_at < ? AND (f.status IS NULL OR f.status <> 'fail') ORDER BY d.last_seen_at LIMIT ?`),
+      exemptionsEnding: p(`SELECT DISTINCT device_id FROM exemptions WHERE revoked_at IS NULL AND expires_at >= ? AND expires_at < ?`),
+      insertUsbAuth: p('INSERT INTO authorised_usb (org, vendor_id, product_id, serial, note) VALUES (?, ?, ?, ?, ?)'),
+      usbAuth: p('SELECT * FROM authorised_usb WHERE org IS NULL OR org = ?'),
+      insertCatalog: p('INSERT INTO catalog_rules (name, publisher, product, status) VALUES (?, ?, ?, ?)'),
+      catalog: p('SELECT * FROM catalog_rules ORDER BY id'),
+      insertUser: p('INSERT INTO users (username, password_hash, role, orgs, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING'),
+      userByName: p('SELECT * FROM users WHERE username = ?'),
+      throttle: p('SELECT failures, locked_until FROM login_throttle WHERE username = ?'),
+      upsertThrottle: p(`INSERT INTO login_throttle (username, failures, locked_until) VALUES (?, ?, ?)
+                         ON CONFLICT(username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`),
+      clearThrottle: p('DELETE FROM login_throttle WHERE username = ?'),
+      insertSession: p('INSERT INTO sessions (token_hash, username, created_at, last_used_at, expires_at, ip) VALUES (?, ?, ?, ?, ?, ?)'),
+      sessionByHash: p('SELECT * FROM sessions WHERE token_hash = ?'),
+      touchSession: p('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE token_hash = ?'),
+      deleteSession: p('DELETE FROM sessions WHERE token_hash = ?'),
+      insertAudit: p('INSERT INTO audit_log (at, actor, action, target, details, ip, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    };
+  }
+
+  private get(name: string): Statement {
+    const s = this.st[name];
+    if (!s) throw new Error(`no statement ${name}`);
+    return s;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- Enrolment ----
+
+  async createEnrollSecret(input: { secretHash: string; org: string; expiresAt: Date | null; createdBy: string; now: Date }): Promise<EnrollSecretRecord> {
+    const now = input.now.toISOString();
+    const expiresAt = input.expiresAt ? input.expiresAt.toISOString() : null;
+    const id = this.db.transaction(() => {
+      this.get('insertOrg').run(input.org, now);
+      return Number(this.get('insertSecret').run(input.secretHash, input.org, now, expiresAt, input.createdBy).lastInsertRowid);
+    })();
+    return { id, org: input.org, createdAt: now, expiresAt, createdBy: input.createdBy };
+  }
+
+  async findEnrollSecret(secretHash: string): Promise<EnrollSecretRecord | null> {
+    const r = this.get('secretByHash').get(secretHash) as { id: number; org: string; created_at: string; expires_at: string | null; created_by: string } | undefined;
+    return r ? { id: r.id, org: r.org, createdAt: r.created_at, expiresAt: r.expires_at, createdBy: r.created_by } : null;
+  }
+
+  async enrollDevice(input: { newId: string; machineId: string; org: string; tokenHash: string; device: DeviceFacts; now: Date }) {
+    return this.db.transaction(() => {
+      const now = input.now.toISOString();
+      this.get('insertOrg').run(input.org, now);
+      const existing = this.get('deviceByMachine').get(input.machineId) as DeviceRow | undefined;
+      const params = {
+        id: existing?.id ?? input.newId,
+        machineId: input.machineId,
+        tokenHash: input.tokenHash,
+        org: input.org,
+        hostname: input.device.hostname,
+        os: input.device.os,
+        osVersion: input.device.osVersion,
+        model: input.device.model,
+        serial: input.device.serial,
+        user: input.device.user,
+        now,
+      };
+      if (existing) {
+        this.get('reenrollDevice').run(params);
+        this.get('findingsActive').run(1, input.org, existing.id);
+      } else this.get('insertDevice').run(params);
+      const row = this.get('deviceById').get(params.id) as DeviceRow;
+      return { device: toDevice(row), replaced: existing !== undefined };
+    })();
+  }
+
+  // ---- Devices ----
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    const r = this.get('deviceById').get(id) as DeviceRow | undefined;
+    return r ? toDevice(r) : null;
+  }
+
+  async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRecord | null> {
+    const r = this.get('deviceByToken').get(tokenHash) as DeviceRow | undefined;
+    return r ? toDevice(r) : null;
+  }
+
+  async revokeDevice(id: string, _now?: Date): Promise<DeviceRecord | null> {
+    return this.db.transaction(() => {
+      const row = this.get('deviceById').get(id) as DeviceRow | undefined;
+      if (!row) return null;
+      this.get('revokeDevice').run(id);
+      this.get('findingsActive').run(0, row.org, id);
+      return toDevice(this.get('deviceById').get(id) as DeviceRow);
+    })();
+  }
+
+  async updateDevice(id: string, patch: { owner?: string | null; ciatLevel?: number; org?: string }, now: Date): Promise<DeviceRecord | null> {
+    return this.db.transaction(() => {
+      const sets: string[] = [];
+      const params: Record<string, unknown> = { id };
+      if (patch.owner !== undefined) {
+        sets.push('owner = @owner');
+        params.owner = patch.owner;
+      }
+      if (patch.ciatLevel !== undefined) {
+        sets.push('ciat_level = @ciatLevel');
+        params.ciatLevel = patch.ciatLevel;
+      }
+      if (patch.org !== undefined) {
+        this.get('insertOrg').run(patch.org, now.toISOString());
+        sets.push('org = @org');
+        params.org = patch.org;
+      }
+      if (sets.length) this.db.prepare(`UPDATE devices SET ${sets.join(', ')} WHERE id = @id`).run(params);
+      const r = this.get('deviceById').get(id) as DeviceRow | undefined;
+      if (r && patch.org !== undefined) this.get('findingsActive').run(r.revoked ? 0 : 1, r.org, id);
+      return r ? toDevice(r) : null;
+    })();
+  }
+
+  async listDevices(query: DeviceQuery): Promise<Page<DeviceRecord>> {
+    const where = new Where().scope('org', query.scope);
+    if (!query.includeRevoked) where.add('revoked = 0');
+    if (query.org !== undefined) where.add('org = @org', { org: query.org });
+    if (query.status !== undefined) where.add('status = @status', { status: query.status });
+    if (query.q) where.add(`(hostname LIKE @q ESCAPE '\\' OR owner LIKE @q ESCAPE '\\' OR user LIKE @q ESCAPE '\\' OR serial LIKE @q ESCAPE '\\')`, { q: likePattern(query.q) });
+    const column = { hostname: 'hostname COLLATE NOCASE', lastSeenAt: 'last_seen_at', org: 'org', owner: 'owner COLLATE NOCASE' }[query.sort ?? 'hostname'];
+    const order = query.order === 'desc' ? 'DESC' : 'ASC';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM devices ${where}`).get(where.params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM devices ${where} ORDER BY ${column} ${order}, rowid ${order} LIMIT @limit OFFSET @offset`)
+      .all({ ...where.params, limit: query.limit, offset: query.offset }) as DeviceRow[];
+    return { total, items: rows.map(toDevice) };
+  }
+
+  // ---- Ingest ----
+
+  async applyReport(input: ApplyReportInput, derive: DeriveFn): Promise<ApplyReportResult> {
+    const result = this.db.transaction((): ApplyReportResult | { status: 'stored-ids'; factsHash: string; opened: number[]; resolved: number[]; statusChanged: boolean } => {
+      const row = this.get('deviceById').get(input.deviceId) as DeviceRow | undefined;
+      if (!row) return { status: 'unknown-device' };
+      // A revocation made elsewhere (the CLI) takes effect at the device's next report.
+      if (row.revoked) return { status: 'revoked' };
+      if (this.get('reportExists').get(input.deviceId, input.reportId)) return { status: 'duplicate', factsHash: row.facts_hash };
+      const stored = this.get('factsByDevice').get(input.deviceId) as { facts: string; hash: string } | undefined;
+      const previous = stored ? (JSON.parse(stored.facts) as Facts) : null;
+      let facts: Facts;
+      if (input.body.kind === 'full') {
+        facts = input.body.facts;
+      } else {
+        // A delta is only meaningful on the exact base it was computed from.
+        if (!stored || !previous || stored.hash !== input.body.baseHash) return { status: 'need-full-report' };
+        facts = applyDelta(previous, input.body.sections);
+      }
+      const hash = factsHash(facts);
+      const nowIso = input.now.toISOString();
+      const device = toDevice(row);
+      const derived = derive({ device, previous, facts, lastSeenAt: input.now, now: input.now });
+
+      this.get('upsertFacts').run({ id: input.deviceId, facts: JSON.stringify(facts), hash, collectedAt: input.collectedAt, now: nowIso });
+      const d = isUnknown(facts.device) ? null : facts.device;
+      this.get('updateDeviceAfterReport').run({
+        id: input.deviceId,
+        now: nowIso,
+        hash,
+        dropped: input.dropped,
+        hostname: d?.hostname ?? null,
+        os: d?.os ?? null,
+        osVersion: d?.osVersion ?? null,
+        model: d?.model ?? null,
+        serial: d?.serial ?? null,
+        hasDevice: d ? 1 : 0,
+        user: d?.user ?? null,
+      });
+      this.get('insertReport').run(input.deviceId, input.reportId, input.seq, input.body.kind, input.collectedAt, nowIso);
+      for (const change of derived.timeline) this.get('insertTimeline').run(input.deviceId, nowIso, change.section, change.summary);
+      if (input.dropped > 0) {
+        this.get('insertTimeline').run(input.deviceId, nowIso, 'agent', `The agent's outbox was full and dropped ${input.dropped} report(s)`);
+      }
+      const applied = this.applyFindingsSync(input.deviceId, row.org, derived.findings, input.now, true);
+      return { status: 'stored-ids', factsHash: hash, ...applied };
+    })();
+    if (result.status !== 'stored-ids') return result;
+    return {
+      status: 'stored',
+      factsHash: result.factsHash,
+      device: (await this.getDevice(input.deviceId))!,
+      opened: this.nonconformitiesById(result.opened, input.now),
+      resolved: result.resolved,
+      statusChanged: result.statusChanged,
+    };
+  }
+
+  async reevaluateDevice(deviceId: string, derive: DeriveFn, now: Date): Promise<EvaluationResult | null> {
+    const applied = this.db.transaction(() => {
+      const row = this.get('deviceById').get(deviceId) as DeviceRow | undefined;
+      const stored = this.get('factsByDevice').get(deviceId) as { facts: string } | undefined;
+      if (!row) return null;
+      if (!stored) return { opened: [], resolved: [], statusChanged: false };
+      const facts = JSON.parse(stored.facts) as Facts;
+      const lastSeenAt = row.last_seen_at ? new Date(row.last_seen_at) : now;
+      const derived = derive({ device: toDevice(row), previous: facts, facts, lastSeenAt, now });
+      return this.applyFindingsSync(deviceId, row.org, derived.findings, now, true);
+    })();
+    if (!applied) return null;
+    return { device: (await this.getDevice(deviceId))!, opened: this.nonconformitiesById(applied.opened, now), resolved: applied.resolved, statusChanged: applied.statusChanged };
+  }
+
+  /**
+   * Writes the findings and moves the non-conformities on: a failure opens one (due
+   * after the rule's grace days) unless one is open; a pass resolves it; an unknown
+   * leaves it as it is, since unknown is never read as compliant nor as a new failure.
+   */
+  private applyFindingsSync(deviceId: string, org: string, findings: EvaluatedFinding[], now: Date, replaceAll: boolean) {
+    const nowIso = now.toISOString();
+    const open = new Map((this.get('openNcs').all(deviceId) as { id: number; rule_id: string }[]).map((r) => [r.rule_id, r.id]));
+    const opened: number[] = [];
+    const resolved: number[] = [];
+    const seen = new Set<string>();
+    for (const f of findings) {
+      seen.add(f.ruleId);
+      this.get('upsertFinding').run(deviceId, f.ruleId, org, f.status, f.severity, f.evidence, JSON.stringify(f.issp), nowIso);
+      const ncId = open.get(f.ruleId);
+      if (f.status === 'fail') {
+        if (ncId !== undefined) this.get('refreshNc').run(f.severity, severityRank[f.severity], f.evidence, ncId);
+        else {
+          const due = new Date(now.getTime() + f.graceDays * DAY_MS).toISOString();
+          const info = this.get('insertNc').run(deviceId, f.ruleId, f.severity, severityRank[f.severity], f.evidence, JSON.stringify(f.issp), nowIso, due);
+          opened.push(Number(info.lastInsertRowid));
+        }
+      } else if (f.status === 'pass' && ncId !== undefined) {
+        this.get('resolveNc').run(nowIso, ncId);
+        resolved.push(ncId);
+      }
+    }
+    if (replaceAll) {
+      // A rule that no longer applies (the CIAT level or the policy changed) leaves no finding behind.
+      for (const r of this.get('findingsByDevice').all(deviceId) as { rule_id: string }[]) {
+        if (!seen.has(r.rule_id)) this.get('deleteFinding').run(deviceId, r.rule_id);
+      }
+      for (const [ruleId, id] of open) {
+        if (!seen.has(ruleId)) {
+          this.get('resolveNc').run(nowIso, id);
+          resolved.push(id);
+        }
+      }
+    }
+    const statusChanged = this.refreshDeviceStatusSync(deviceId, now);
+    return { opened, resolved, statusChanged };
+  }
+
+  /** Recomputes the denormalised status the device list filters on. Returns whether it changed. */
+  private refreshDeviceStatusSync(deviceId: string, now: Date): boolean {
+    const row = this.get('deviceById').get(deviceId) as DeviceRow | undefined;
+    if (!row) return false;
+    const exempt = new Set((this.get('activeExemptRules').all(deviceId, now.toISOString()) as { rule_id: string }[]).map((r) => r.rule_id));
+    const findings = this.get('findingsByDevice').all(deviceId) as { rule_id: string; status: FindingStatus }[];
+    const failing = findings.filter((f) => f.status === 'fail' && !exempt.has(f.rule_id)).length;
+    const anyUnknown = findings.some((f) => f.status === 'unknown');
+    const status: DeviceStatus = failing > 0 ? 'noncompliant' : findings.length === 0 || anyUnknown ? 'unknown' : 'compliant';
+    if (status === row.status && failing === row.failing) return false;
+    this.get('setDeviceStatus').run(status, failing, deviceId);
+    return status !== row.status;
+  }
+
+  private nonconformitiesById(ids: number[], now: Date): NonconformityRecord[] {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare(`${NC_SELECT} WHERE n.id IN (SELECT value FROM json_each(@ids)) ORDER BY n.id`).all({ ids: JSON.stringify(ids), now: now.toISOString() }) as NcRow[];
+    return rows.map(toNonconformity);
+  }
+
+  async listSilentDevices(ruleId: string, cutoff: Date, limit: number): Promise<string[]> {
+    return (this.get('silent').all(ruleId, cutoff.toISOString(), limit) as { id: string }[]).map((r) => r.id);
+  }
+
+  async listDevicesWithExemptionsEndingBetween(from: Date, to: Date): Promise<string[]> {
+    return (this.get('exemptionsEnding').all(from.toISOString(), to.toISOString()) as { device_id: string }[]).map((r) => r.device_id);
+  }
+
+  async getFacts(deviceId: string) {
+    const r = this.get('factsByDevice').get(deviceId) as { facts: string; hash: string; updated_at: string } | undefined;
+    return r ? { facts: JSON.parse(r.facts) as Facts, hash: r.hash, updatedAt: r.updated_at } : null;
+  }
+
+  async recordUsbEvent(input: { deviceId: string; eventId: string; event: UsbEvent; now: Date }): Promise<'stored' | 'duplicate'> {
+    const info = this.get('insertUsb').run(input.deviceId, input.eventId, input.event.at, input.now.toISOString(), JSON.stringify(input.event));
+    return info.changes === 1 ? 'stored' : 'duplicate';
+  }
+
+  async listUsbEvents(deviceId: string, limit: number): Promise<UsbEventRecord[]> {
+    const rows = this.get('usbEvents').all(deviceId, limit) as { event_id: string; received_at: string; event: string }[];
+    return rows.map((r) => ({ eventId: r.event_id, receivedAt: r.received_at, event: JSON.parse(r.event) as UsbEvent }));
+  }
+
+  async getTimeline(deviceId: string, limit: number): Promise<TimelineRecord[]> {
+    return this.get('timeline').all(deviceId, limit) as TimelineRecord[];
+  }
+
+  async hasReport(deviceId: string, reportId: string): Promise<boolean> {
+    return this.get('reportExists').get(deviceId, reportId) !== undefined;
+  }
+
+  async countReports(deviceId: string): Promise<number> {
+    return (this.get('countReports').get(deviceId) as { n: number }).n;
+  }
+
+  // ---- Findings and non-conformities ----
+
+  async listFindings(query: FindingQuery): Promise<Page<FindingRecord>> {
+    const where = new Where().scope('d.org', query.scope).add('d.revoked = 0');
+    if (query.deviceId !== undefined) where.add('f.device_id = @deviceId', { deviceId: query.deviceId });
+    if (query.rule !== undefined) where.add('f.rule_id = @rule', { rule: query.rule });
+    if (query.severity !== undefined) where.add('f.severity = @severity', { severity: query.severity });
+    if (query.org !== undefined) where.add('d.org = @org', { org: query.org });
+    if (query.status !== undefined) where.add('f.status = @status', { status: query.status });
+    if (query.q) where.add(`(d.hostname LIKE @q ESCAPE '\\' OR d.owner LIKE @q ESCAPE '\\' OR f.evidence LIKE @q ESCAPE '\\')`, { q: likePattern(query.q) });
+    const from = 'FROM findings f JOIN devices d ON d.id = f.device_id';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n ${from} ${where}`).get(where.params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT f.*, d.hostname, d.org, d.owner ${from} ${where} ORDER BY d.hostname COLLATE NOCASE, f.device_id, f.rule_id LIMIT @limit OFFSET @offset`)
+      .all({ ...where.params, limit: query.limit, offset: query.offset }) as {
+      device_id: string;
+      hostname: string;
+      org: string;
+      owner: string | null;
+      rule_id: string;
+      status: FindingStatus;
+      severity: Severity;
+      evidence: string;
+      issp: string;
+      updated_at: string;
+    }[];
+    return {
+      total,
+      items: rows.map((r) => ({
+        deviceId: r.device_id,
+        hostname: r.hostname,
+        org: r.org,
+        owner: r.owner,
+        ruleId: r.rule_id,
+        status: r.status,
+        severity: r.severity,
+        evidence: r.evidence,
+        issp: JSON.parse(r.issp) as string[],
+        updatedAt: r.updated_at,
+      })),
+    };
+  }
+
+  async listNonconformities(query: NonconformityQuery, now: Date): Promise<Page<NonconformityRecord>> {
+    const where = new Where().scope('d.org', query.scope).add('d.revoked = 0');
+    where.params.now = now.toISOString();
+    if (query.deviceId !== undefined) where.add('n.device_id = @deviceId', { deviceId: query.deviceId });
+    if (query.rule !== undefined) where.add('n.rule_id = @rule', { rule: query.rule });
+    if (query.severity !== undefined) where.add('n.severity = @severity', { severity: query.severity });
+    if (query.org !== undefined) where.add('d.org = @org', { org: query.org });
+    if (query.owner !== undefined) where.add('d.owner = @owner', { owner: query.owner });
+    if (query.status === 'resolved') where.add('n.resolved_at IS NOT NULL');
+    if (query.status === 'open') where.add('n.resolved_at IS NULL AND e.id IS NULL');
+    if (query.status === 'exempted') where.add('n.resolved_at IS NULL AND e.id IS NOT NULL');
+    if (query.q) where.add(`(d.hostname LIKE @q ESCAPE '\\' OR d.owner LIKE @q ESCAPE '\\' OR n.evidence LIKE @q ESCAPE '\\' OR n.rule_id LIKE @q ESCAPE '\\')`, { q: likePattern(query.q) });
+    const column = { firstSeenAt: 'n.first_seen_at', dueAt: 'n.due_at', severity: 'n.severity_rank', hostname: 'd.hostname COLLATE NOCASE' }[query.sort ?? 'firstSeenAt'];
+    const order = query.order === 'asc' ? 'ASC' : 'DESC';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM (${NC_SELECT} ${where})`).get(where.params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`${NC_SELECT} ${where} ORDER BY ${column} ${order}, n.id ${order} LIMIT @limit OFFSET @offset`)
+      .all({ ...where.params, limit: query.limit, offset: query.offset }) as NcRow[];
+    return { total, items: rows.map(toNonconformity) };
+  }
+
+  async createExemption(input: { deviceId: string; ruleId: string; reason: string; grantedBy: string; expiresAt: Date; now: Date }): Promise<ExemptionRecord> {
+    return this.db.transaction(() => {
+      const info = this.get('insertExemption').run(input.deviceId, input.ruleId, input.reason, input.grantedBy, input.now.toISOString(), input.expiresAt.toISOString());
+      this.refreshDeviceStatusSync(input.deviceId, input.now);
+      return toExemption(this.get('exemptionById').get(Number(info.lastInsertRowid)) as ExemptionRow);
+    })();
+  }
+
+  async getExemption(id: number): Promise<ExemptionRecord | null> {
+    const r = this.get('exemptionById').get(id) as ExemptionRow | undefined;
+    return r ? toExemption(r) : null;
+  }
+
+  async revokeExemption(id: number, by: string, now: Date): Promise<ExemptionRecord | null> {
+    return this.db.transaction(() => {
+      const r = this.get('exemptionById').get(id) as ExemptionRow | undefined;
+      if (!r) return null;
+      this.get('revokeExemption').run(now.toISOString(), by, id);
+      this.refreshDeviceStatusSync(r.device_id, now);
+      return toExemption(this.get('exemptionById').get(id) as ExemptionRow);
+    })();
+  }
+
+  /** Recomputes a device's status (an exemption ended). */
+  async refreshDeviceStatus(deviceId: string, now: Date): Promise<boolean> {
+    return this.refreshDeviceStatusSync(deviceId, now);
+  }
+
+  async summary(input: { scope: OrgScope; now: Date; days: number; silentCutoff: Date | null }): Promise<SummaryData> {
+    const now = input.now.toISOString();
+    const dev = new Where().scope('org', input.scope).add('revoked = 0');
+    const totals = this.db.prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(status = 'compliant'), 0) AS c FROM devices ${dev}`).get(dev.params) as { n: number; c: number };
+    const byOrg = this.db
+      .prepare(`SELECT org, COUNT(*) AS n, COALESCE(SUM(status = 'compliant'), 0) AS c FROM devices ${dev} GROUP BY org ORDER BY org`)
+      .all(dev.params) as { org: string; n: number; c: number }[];
+
+    const sev = new Where().scope('d.org', input.scope).add('d.revoked = 0').add('n.resolved_at IS NULL').add(
+      `NOT EXISTS (SELECT 1 FROM exemptions x WHERE x.device_id = n.device_id AND x.rule_id = n.rule_id AND x.revoked_at IS NULL AND x.expires_at > @now)`,
+      { now },
+    );
+    const severities = this.db
+      .prepare(`SELECT n.severity, COUNT(*) AS n FROM nonconformities n JOIN devices d ON d.id = n.device_id ${sev} GROUP BY n.severity`)
+      .all(sev.params) as { severity: Severity; n: number }[];
+    const bySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+    for (const s of severities) bySeverity[s.severity] = s.n;
+
+    const fw = new Where().add('active = 1').scope('org', input.scope);
+    const ruleRows = this.db
+      // Grouped in the index's own order (org first), so SQLite streams the counts without a sort.
+      .prepare(`SELECT org, rule_id, status, COUNT(*) AS n FROM findings ${fw} GROUP BY org, rule_id, status`)
+      .all(fw.params) as { rule_id: string; status: FindingStatus; n: number }[];
+    const byRuleMap = new Map<string, { ruleId: string; pass: number; fail: number; unknown: number }>();
+    for (const r of ruleRows) {
+      const entry = byRuleMap.get(r.rule_id) ?? { ruleId: r.rule_id, pass: 0, fail: 0, unknown: 0 };
+      entry[r.status] += r.n;
+      byRuleMap.set(r.rule_id, entry);
+    }
+
+    const firstDay = new Date(input.now.getTime() - (input.days - 1) * DAY_MS).toISOString().slice(0, 10);
+    const snap = new Where().scope('org', input.scope).add('day >= @firstDay AND day <= @today', { firstDay, today: now.slice(0, 10) });
+    const trend = this.db
+      .prepare(`SELECT day, SUM(devices) AS n, SUM(compliant) AS c FROM daily_snapshots ${snap} GROUP BY day ORDER BY day`)
+      .all(snap.params) as { day: string; n: number; c: number }[];
+
+    let silent: SummaryData['silent'] = [];
+    if (input.silentCutoff) {
+      const w = new Where().scope('org', input.scope).add('revoked = 0').add('last_seen_at < @cutoff', { cutoff: input.silentCutoff.toISOString() });
+      silent = (this.db.prepare(`SELECT id, hostname, last_seen_at FROM devices ${w} ORDER BY last_seen_at LIMIT 50`).all(w.params) as { id: string; hostname: string; last_seen_at: string }[]).map(
+        (r) => ({ id: r.id, hostname: r.hostname, lastSeenAt: r.last_seen_at }),
+      );
+    }
+    return {
+      devices: totals.n,
+      compliantDevices: totals.c,
+      bySeverity,
+      byRule: [...byRuleMap.values()],
+      byOrg: byOrg.map((r) => ({ org: r.org, devices: r.n, compliantDevices: r.c })),
+      trend: trend.map((r) => ({ day: r.day, devices: r.n, compliantDevices: r.c })),
+      silent,
+    };
+  }
+
+  async recordDailySnapshot(now: Date): Promise<void> {
+    const day = now.toISOString().slice(0, 10);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM daily_snapshots WHERE day = ?').run(day);
+      this.db
+        .prepare(`INSERT INTO daily_snapshots (day, org, devices, compliant) SELECT ?, org, COUNT(*), COALESCE(SUM(status = 'compliant'), 0) FROM devices WHERE revoked = 0 GROUP BY org`)
+        .run(day);
+    })();
+  }
+
+  // ---- Evaluation context ----
+
+  async listAuthorisedUsb(org: string): Promise<AuthorisedUsbRecord[]> {
+    const rows = this.get('usbAuth').all(org) as { id: number; org: string | null; vendor_id: string; product_id: string; serial: string | null; note: string | null }[];
+    return rows.map((r) => ({ id: r.id, org: r.org, vendorId: r.vendor_id, productId: r.product_id, serial: r.serial, note: r.note }));
+  }
+
+  async addAuthorisedUsb(input: Omit<AuthorisedUsbRecord, 'id'>): Promise<AuthorisedUsbRecord> {
+    const info = this.get('insertUsbAuth').run(input.org, input.vendorId, input.productId, input.serial, input.note);
+    return { id: Number(info.lastInsertRowid), ...input };
+  }
+
+  async listCatalogRules(): Promise<CatalogRuleRecord[]> {
+    return this.get('catalog').all() as CatalogRuleRecord[];
+  }
+
+  async addCatalogRule(input: Omit<CatalogRuleRecord, 'id'>): Promise<CatalogRuleRecord> {
+    const info = this.get('insertCatalog').run(input.name, input.publisher, input.product, input.status);
+    return { id: Number(info.lastInsertRowid), ...input };
+  }
+
+  // ---- Users and sessions ----
+
+  async createUser(input: { username: string; passwordHash: string; role: Role; orgs: string[]; now: Date }): Promise<'created' | 'exists'> {
+    const info = this.get('insertUser').run(input.username, input.passwordHash, input.role, JSON.stringify(input.orgs), input.now.toISOString());
+    return info.changes === 1 ? 'created' : 'exists';
+  }
+
+  async getUser(username: string): Promise<UserRecord | null> {
+    const r = this.get('userByName').get(username) as { username: string; password_hash: string; role: Role; orgs: string; created_at: string } | undefined;
+    return r ? { username: r.username, passwordHash: r.password_hash, role: r.role, orgs: JSON.parse(r.orgs) as string[], createdAt: r.created_at } : null;
+  }
+
+  async getLoginThrottle(username: string): Promise<LoginThrottle> {
+    const r = this.get('throttle').get(username) as { failures: number; locked_until: string | null } | undefined;
+    return { failures: r?.failures ?? 0, lockedUntil: r?.locked_until ?? null };
+  }
+
+  async recordLoginFailure(username: string, now: Date, policy: { maxFailures: number; lockSeconds: number }): Promise<LoginThrottle> {
+    return this.db.transaction(() => {
+      const r = this.get('throttle').get(username) as { failures: number; locked_until: string | null } | undefined;
+      const lockOver = r?.locked_until != null && r.locked_until <= now.toISOString();
+      const failures = (lockOver ? 0 : (r?.failures ?? 0)) + 1;
+      // Once locked, the count starts again, so the next lock comes after another full series.
+      const lockedUntil = failures >= policy.maxFailures ? new Date(now.getTime() + policy.lockSeconds * 1000).toISOString() : lockOver ? null : (r?.locked_until ?? null);
+      const stored = lockedUntil && failures >= policy.maxFailures ? 0 : failures;
+      this.get('upsertThrottle').run(username, stored, lockedUntil);
+      return { failures: stored, lockedUntil };
+    })();
+  }
+
+  async clearLoginFailures(username: string): Promise<void> {
+    this.get('clearThrottle').run(username);
+  }
+
+  async createSession(input: { tokenHash: string; username: string; now: Date; idleSeconds: number; ip: string | null }): Promise<void> {
+    const now = input.now.toISOString();
+    this.get('insertSession').run(input.tokenHash, input.username, now, now, new Date(input.now.getTime() + input.idleSeconds * 1000).toISOString(), input.ip);
+  }
+
+  async touchSession(tokenHash: string, now: Date, idleSeconds: number): Promise<SessionRecord | null> {
+    const r = this.get('sessionByHash').get(tokenHash) as { username: string; created_at: string; last_used_at: string; expires_at: string; ip: string | null } | undefined;
+    if (!r) return null;
+    if (r.expires_at <= now.toISOString()) {
+      this.get('deleteSession').run(tokenHash);
+      return null;
+    }
+    const expiresAt = new Date(now.getTime() + idleSeconds * 1000).toISOString();
+    this.get('touchSession').run(now.toISOString(), expiresAt, tokenHash);
+    return { username: r.username, createdAt: r.created_at, lastUsedAt: now.toISOString(), expiresAt, ip: r.ip };
+  }
+
+  async getSession(tokenHash: string, now: Date): Promise<SessionRecord | null> {
+    const r = this.get('sessionByHash').get(tokenHash) as { username: string; created_at: string; last_used_at: string; expires_at: string; ip: string | null } | undefined;
+    if (!r || r.expires_at <= now.toISOString()) return null;
+    return { username: r.username, createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at, ip: r.ip };
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    this.get('deleteSession').run(tokenHash);
+  }
+
+  // ---- Audit ----
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.get('insertAudit').run(entry.at.toISOString(), entry.actor, entry.action, entry.target, entry.details ? JSON.stringify(entry.details) : null, entry.ip, entry.outcome);
+  }
+
+  async listAudit(query: AuditQuery): Promise<Page<AuditRecord>> {
+    const where = new Where();
+    if (query.actor !== undefined) where.add('actor = @actor', { actor: query.actor });
+    if (query.action !== undefined) where.add('action = @action', { action: query.action });
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM audit_log ${where}`).get(where.params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
+      .all({ ...where.params, limit: query.limit, offset: query.offset }) as {
+      id: number;
+      at: string;
+      actor: string;
+      action: string;
+      target: string | null;
+      details: string | null;
+      ip: string | null;
+      outcome: AuditRecord['outcome'];
+    }[];
+    return {
+      total,
+      items: rows.map((r) => ({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null })),
+    };
+  }
+}
