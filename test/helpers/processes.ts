@@ -91,7 +91,7 @@ export function apiRequest<T>(baseUrl: string, caPem: string, path: string, toke
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
         res.on('end', () => {
-          let body: unknown = null;
+          let body: unknown;
           try {
             body = JSON.parse(text);
           } catch {

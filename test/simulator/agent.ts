@@ -31,6 +31,8 @@ export class SimulatedAgent {
   private waiters: Waiter[] = [];
   private seq = 0;
   token: string | undefined;
+  /** The id the collector gave this device at enrolment; the machine id until then. */
+  deviceId: string;
   lastFacts: Facts | null = null;
   lastHash: string | null = null;
   received: Message[] = [];
@@ -39,6 +41,7 @@ export class SimulatedAgent {
 
   constructor(private readonly options: SimulatedAgentOptions) {
     this.token = options.token;
+    this.deviceId = options.machineId;
   }
 
   async connect(): Promise<void> {
@@ -101,7 +104,7 @@ export class SimulatedAgent {
   }
 
   hello(): void {
-    this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, agentVersion: 'simulator', capabilities: ['delta-reports', 'usb-events'], deviceId: this.options.machineId, os: this.options.os, ...(this.token ? { token: this.token } : {}) });
+    this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, agentVersion: 'simulator', capabilities: ['delta-reports', 'usb-events'], deviceId: this.deviceId, os: this.options.os, ...(this.token ? { token: this.token } : {}) });
   }
 
   /** Enrols with a secret; the token is kept on this object. Closes the connection afterwards. */
@@ -113,6 +116,7 @@ export class SimulatedAgent {
     this.close();
     if (reply.type !== 'enrolled') throw new Error(`enrolment refused: ${reply.type === 'error' ? `${reply.code} ${reply.message}` : reply.type}`);
     this.token = reply.token;
+    this.deviceId = reply.deviceId;
     return reply.token;
   }
 
