@@ -128,7 +128,7 @@ export function buildTrayView(input: ModelInput): TrayView {
   if (input.agent.kind === 'unreachable') {
     return {
       icon: 'unknown',
-      tooltip: `${t.appName}: ${t.unreachable}`,
+      tooltip: t.tooltip(t.unreachable),
       headline: t.unreachable,
       notes: [],
       failing: [],
@@ -165,7 +165,7 @@ export function buildTrayView(input: ModelInput): TrayView {
 
   const status = state.status;
   if (!status) {
-    return { icon: 'unknown', tooltip: `${t.appName}: ${t.notReported}`, headline: t.notReported, notes: [], failing: [], ruleItems: [], more: null, checkAgain, about, lang, os };
+    return { icon: 'unknown', tooltip: t.tooltip(t.notReported), headline: t.notReported, notes: [], failing: [], ruleItems: [], more: null, checkAgain, about, lang, os };
   }
 
   const failing = failingRules(state, lang, now, timeZone);
@@ -214,7 +214,7 @@ export function buildTrayView(input: ModelInput): TrayView {
   const hidden = failing.length - shown.length;
   const more: MenuEntry | null = hidden > 0 ? { key: 'more', title: t.moreRules(hidden), tooltip: t.showSteps, enabled: true, action: { kind: 'open-all' } } : null;
 
-  return { icon, tooltip: `${t.appName}: ${headline}`, headline, notes, failing, ruleItems, more, checkAgain, about, lang, os };
+  return { icon, tooltip: t.tooltip(headline), headline, notes, failing, ruleItems, more, checkAgain, about, lang, os };
 }
 
 /** The menu top to bottom, as an employee reads it (null is a separator). */

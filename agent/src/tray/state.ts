@@ -46,7 +46,7 @@ export const trayRequest = z.discriminatedUnion('op', [
 ]);
 export type TrayRequest = z.infer<typeof trayRequest>;
 
-export const trayErrorCodes = ['malformed', 'schema', 'too-large', 'busy', 'rate-limited', 'rescan-failed', 'internal'] as const;
+export const trayErrorCodes = ['malformed', 'schema', 'too-large', 'rate-limited', 'rescan-failed', 'internal'] as const;
 export const trayErrorCode = z.enum(trayErrorCodes);
 export type TrayErrorCode = z.infer<typeof trayErrorCode>;
 

@@ -7,6 +7,7 @@ export type Lang = 'en' | 'fr';
 
 export interface Chrome {
   appName: string;
+  tooltip: (text: string) => string;
   compliant: string;
   issues: (n: number) => string;
   overdueIssues: (n: number) => string;
@@ -47,6 +48,7 @@ export interface Chrome {
 
 const en: Chrome = {
   appName: 'Vigie',
+  tooltip: (text) => `Vigie: ${text}`,
   compliant: 'Your device meets the security policy',
   issues: (n) => (n === 1 ? '1 thing to fix' : `${n} things to fix`),
   overdueIssues: (n) => (n === 1 ? '1 thing to fix, overdue' : `${n} things to fix, some overdue`),
@@ -87,6 +89,7 @@ const en: Chrome = {
 
 const fr: Chrome = {
   appName: 'Vigie',
+  tooltip: (text) => `Vigie : ${text}`,
   compliant: 'Votre poste respecte la politique de sécurité',
   issues: (n) => (n === 1 ? '1 point à corriger' : `${n} points à corriger`),
   overdueIssues: (n) => (n === 1 ? '1 point à corriger, en retard' : `${n} points à corriger, dont en retard`),

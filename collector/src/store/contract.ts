@@ -282,6 +282,13 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
         expect(s.silent.map((x) => x.hostname)).toEqual(['alpha']);
         const scoped = await store.summary({ scope: ['beta'], now: at(3), days: 30, silentCutoff: null });
         expect(scoped).toMatchObject({ devices: 1, compliantDevices: 0, bySeverity: { critical: 0 }, trend: [{ day: '2026-03-02', devices: 1, compliantDevices: 0 }], silent: [] });
+        // Per-rule counts follow a device into its new org, and leave with a revocation.
+        const { b, c } = await store.listDevices({ scope: null, limit: 10, offset: 0 }).then((p) => ({ b: p.items[1]!, c: p.items[2]! }));
+        await store.updateDevice(b.id, { org: 'beta' }, at(4));
+        await store.revokeDevice(c.id, at(4));
+        const moved = await store.summary({ scope: ['beta'], now: at(4), days: 1, silentCutoff: null });
+        expect(moved.byRule).toEqual([{ ruleId: 'disk-encryption', pass: 0, fail: 1, unknown: 0 }]);
+        expect((await store.summary({ scope: ['acme'], now: at(4), days: 1, silentCutoff: null })).byRule).toEqual([{ ruleId: 'disk-encryption', pass: 1, fail: 0, unknown: 0 }]);
       });
     });
 
