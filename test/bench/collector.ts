@@ -1,0 +1,689 @@
+/**
+ * npm run bench:collector — the collector under simulated agents, on this machine.
+ *
+ * The collector runs as its own process (`vigie-collector serve`, --log-level warn,
+ * a rate limit high enough never to refuse a frame); the simulated agents speak the
+ * real protocol over real WSS connections from this process. Phases:
+ *   1. idle connections held (authenticated hello, then nothing) and RSS per connection;
+ *   2. load: enrol DEVICES devices, one full report each (times it; sizes the store);
+ *   3. full-report throughput, connections sending back to back, with p50/p99;
+ *   4. p50/p99 at a fixed 100 reports/s;
+ *   5. steady check-ins (deltas) of DEVICES devices at a 15-minute interval;
+ *   6. the store's write transaction with better-sqlite3 and node-sqlite3, and a raw bulk insert.
+ *
+ * Flags: --devices N (default 50000), --connections N (default 19000).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type WebSocket from 'ws';
+import type { Facts, Message } from '@vigie/shared';
+import { SimulatedAgent } from '../simulator/agent';
+import { simulatedDevice, simulatedFacts } from '../simulator/facts';
+import { pool } from '../simulator/fleet';
+import { percentile, verdict, writeSection } from './report';
+import { betterSqlite, loadSample, nodeSqlite, rawBulkInsert, type DriverResult } from './collector-sql';
+
+// test/helpers/processes.ts locates the CLIs from its source folder, which is wrong once compiled to test/dist: resolve from here.
+const root = join(__dirname, '..', '..', '..');
+const collectorCli = join(root, 'collector', 'dist', 'cli.js');
+
+interface CollectorProcess {
+  child: ChildProcess;
+  port: number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function runCli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [collectorCli, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, VIGIE_LOG_LEVEL: 'warn' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `vigie-collector serve`, as startCollectorProcess in test/helpers runs it; resolves on its listening line. */
+function startCollector(dataDir: string, extra: string[]): Promise<CollectorProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [collectorCli, 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`collector did not start: ${out}${err}`));
+    }, 30_000);
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      // Warnings and errors from the collector show up in the bench's progress.
+      process.stderr.write(`[collector] ${d.toString()}`);
+    });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (https:\/\/[^\s]+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      resolve({
+        child,
+        port: Number(new URL(m[1] as string).port),
+        stop: (signal = 'SIGTERM') =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            child.kill(signal);
+          }),
+      });
+    });
+    child.once('exit', (code) => reject(new Error(`collector exited (${code}): ${err}`)));
+  });
+}
+
+const SEED = 7;
+const SETUP_SEED = 99;
+const TARGET_CONNECTIONS = 20_000;
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive integer`);
+  return n;
+}
+
+const DEVICES = flag('devices', 50_000);
+const CONNECTIONS = flag('connections', 19_000);
+const THROUGHPUT_CONNECTIONS = flag('throughput-connections', 48);
+const SQL_REPORTS = flag('sql-reports', 5_000);
+
+const log = (s: string): void => void process.stderr.write(`[bench:collector ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+const ms = (n: number): string => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms` : 'n/a');
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+// ---- The collector process, seen through /proc ----
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+function rssMb(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/** utime + stime of the process, in seconds (fields 14 and 15 of /proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function openFds(pid: number): number {
+  const r = spawnSync('ls', [`/proc/${pid}/fd`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return r.stdout.split('\n').filter(Boolean).length;
+}
+
+function hardFdLimit(pid: number | 'self'): number {
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  return Number(line?.trim().split(/\s+/)[4] ?? NaN);
+}
+
+/** CPU use of a process and of this bench over a window: share of one core. */
+class CpuWindow {
+  private readonly collector0: number;
+  private readonly self0 = process.cpuUsage();
+  private readonly t0 = performance.now();
+  constructor(private readonly pid: number) {
+    this.collector0 = cpuSeconds(pid);
+  }
+  end(): { collector: number; bench: number; seconds: number } {
+    const seconds = (performance.now() - this.t0) / 1000;
+    const self = process.cpuUsage(this.self0);
+    return { collector: (cpuSeconds(this.pid) - this.collector0) / seconds, bench: (self.user + self.system) / 1e6 / seconds, seconds };
+  }
+}
+const pct = (share: number): string => `${(share * 100).toFixed(0)}%`;
+
+// ---- Agents ----
+
+type DeviceFacts = Extract<Facts['device'], { machineId: string }>;
+
+interface Credential {
+  index: number;
+  deviceId: string;
+  token: string;
+  os: DeviceFacts['os'];
+  /** The facts hash the collector acked for the last report: a check-in's delta base. */
+  hash: string;
+}
+
+function factsFor(index: number, seed: number): { facts: Facts; device: DeviceFacts } {
+  const facts = simulatedFacts(simulatedDevice(index, seed), { seed });
+  return { facts, device: facts.device as DeviceFacts };
+}
+
+const ackHash = (m: Message): string | null => (m.type === 'ack' && m.status === 'stored' && m.factsHash ? m.factsHash : null);
+
+/** Enrols a device and sends its first full report on the same connection (the collector accepts the connection as the device's after `enrolled`). */
+async function enrolAndReport(server: string, secret: string, index: number, seed: number): Promise<Credential & { reportMs: number }> {
+  const { facts, device } = factsFor(index, seed);
+  const agent = new SimulatedAgent({ server, machineId: device.machineId, os: device.os });
+  try {
+    await agent.connect();
+    const reply = agent.waitFor((m) => m.type === 'enrolled' || m.type === 'error');
+    agent.hello();
+    agent.send({ type: 'enroll', secret, device });
+    const enrolled = await reply;
+    if (enrolled.type !== 'enrolled') throw new Error(`enrolment refused: ${enrolled.type === 'error' ? enrolled.code : enrolled.type}`);
+    agent.token = enrolled.token;
+    agent.deviceId = enrolled.deviceId;
+    const t0 = performance.now();
+    const ack = await agent.report(facts, { full: true });
+    const reportMs = performance.now() - t0;
+    const hash = ackHash(ack);
+    if (!hash) throw new Error(`report not stored: ${JSON.stringify(ack).slice(0, 200)}`);
+    return { index, deviceId: enrolled.deviceId, token: enrolled.token, os: device.os, hash, reportMs };
+  } finally {
+    agent.close();
+  }
+}
+
+function authenticatedAgent(server: string, c: Credential): SimulatedAgent {
+  const agent = new SimulatedAgent({ server, machineId: `bench-${c.index}`, os: c.os, token: c.token });
+  agent.deviceId = c.deviceId;
+  return agent;
+}
+
+/** The agent's socket, to count the collector's heartbeat pings (SimulatedAgent keeps it private). */
+const socketOf = (agent: SimulatedAgent): WebSocket | null => (agent as unknown as { ws: WebSocket | null }).ws;
+
+// ---- Phase 1: idle connections ----
+
+interface ConnectionResult {
+  attempted: number;
+  held: number;
+  failures: number;
+  firstError: string;
+  openSeconds: number;
+  rssBefore: number;
+  rssAfter: number;
+  rssAfterPing: number;
+  pinged: number;
+  openAfterPing: number;
+  collectorFds: number;
+  fdLimitCollector: number;
+  fdLimitBench: number;
+}
+
+async function phaseConnections(collector: CollectorProcess, server: string, creds: Credential[], target: number): Promise<ConnectionResult> {
+  const pid = collector.child.pid as number;
+  await sleep(2000);
+  const rssBefore = rssMb(pid);
+  const agents: SimulatedAgent[] = [];
+  const pinged = new Set<SimulatedAgent>();
+  let failures = 0;
+  let firstError = '';
+  const started = performance.now();
+  const deadline = started + 240_000;
+  await pool(target, 200, async (i) => {
+    if (performance.now() > deadline || failures >= 200) return;
+    const agent = authenticatedAgent(server, creds[i % creds.length] as Credential);
+    try {
+      await agent.start();
+      agents.push(agent);
+      socketOf(agent)?.on('ping', () => pinged.add(agent));
+    } catch (e) {
+      failures++;
+      firstError ||= (e as Error).message;
+      agent.close();
+    }
+    if ((i + 1) % 2000 === 0) log(`connections: ${agents.length} held, ${failures} failed`);
+  });
+  const openSeconds = (performance.now() - started) / 1000;
+  log(`connections: ${agents.length} held after ${openSeconds.toFixed(0)} s (${failures} failures${firstError ? `: ${firstError}` : ''})`);
+  await sleep(3000);
+  const rssAfter = rssMb(pid);
+  const collectorFds = openFds(pid);
+  // The heartbeat pings every 30 s and ends a socket that missed a pong; wait for a round to reach every connection.
+  const pingDeadline = performance.now() + 45_000;
+  while (pinged.size < agents.length && performance.now() < pingDeadline) await sleep(500);
+  const rssAfterPing = rssMb(pid);
+  const openAfterPing = agents.filter((a) => socketOf(a)?.readyState === 1).length;
+  log(`connections: ${pinged.size} pinged by the heartbeat, ${openAfterPing} still open; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterPing.toFixed(0)} MB`);
+  for (const a of agents) a.close();
+  const closeDeadline = performance.now() + 30_000;
+  while (openFds(pid) > 200 && performance.now() < closeDeadline) await sleep(500);
+  return {
+    attempted: target,
+    held: agents.length,
+    failures,
+    firstError,
+    openSeconds,
+    rssBefore,
+    rssAfter,
+    rssAfterPing,
+    pinged: pinged.size,
+    openAfterPing,
+    collectorFds,
+    fdLimitCollector: hardFdLimit(pid),
+    fdLimitBench: hardFdLimit('self'),
+  };
+}
+
+// ---- Phase 2: load the fleet ----
+
+interface LoadResult {
+  requested: number;
+  enrolled: number;
+  failures: number;
+  firstError: string;
+  seconds: number;
+  p50: number;
+  p99: number;
+  cpu: { collector: number; bench: number };
+  dbMb: number;
+  truncated: boolean;
+}
+
+async function phaseLoad(collector: CollectorProcess, server: string, secret: string, devices: number, creds: Credential[], dbPath: string): Promise<LoadResult> {
+  const pid = collector.child.pid as number;
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstError = '';
+  let truncated = false;
+  const cpu = new CpuWindow(pid);
+  const started = performance.now();
+  // Beyond 9 minutes the bench would blow its budget: stop and say how many were loaded.
+  const deadline = started + 540_000;
+  await pool(devices, 32, async (i) => {
+    if (failures >= 200) return;
+    if (performance.now() > deadline) {
+      truncated = true;
+      return;
+    }
+    try {
+      const c = await enrolAndReport(server, secret, i, SEED);
+      creds[i] = c;
+      latencies.push(c.reportMs);
+    } catch (e) {
+      failures++;
+      firstError ||= (e as Error).message;
+    }
+    if ((i + 1) % 2500 === 0) {
+      const s = (performance.now() - started) / 1000;
+      log(`load: ${i + 1}/${devices} devices in ${s.toFixed(0)} s (${((i + 1) / s).toFixed(0)}/s), ${failures} failures`);
+    }
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const usage = cpu.end();
+  const s = sorted(latencies);
+  const dbMb = ['', '-wal'].reduce((sum, ext) => sum + (statSafe(dbPath + ext) ?? 0), 0) / 2 ** 20;
+  return { requested: devices, enrolled: latencies.length, failures, firstError, seconds, p50: percentile(s, 50), p99: percentile(s, 99), cpu: usage, dbMb, truncated };
+}
+
+function statSafe(path: string): number | null {
+  try {
+    return statSync(path).size;
+  } catch {
+    return null;
+  }
+}
+
+// ---- Phase 3 and 4: full reports ----
+
+interface Reporter {
+  agent: SimulatedAgent;
+  facts: Facts;
+}
+
+async function openReporters(server: string, creds: Credential[], count: number): Promise<Reporter[]> {
+  const reporters: Reporter[] = [];
+  for (const c of creds.slice(0, count)) {
+    const agent = authenticatedAgent(server, c);
+    await agent.start();
+    reporters.push({ agent, facts: factsFor(c.index, SEED).facts });
+  }
+  return reporters;
+}
+
+interface ThroughputResult {
+  connections: number;
+  reports: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  cpu: { collector: number; bench: number };
+}
+
+/** Every connection sends full reports back to back; acks counted in the window after a warm-up. */
+async function phaseThroughput(pid: number, reporters: Reporter[], seconds: number): Promise<ThroughputResult> {
+  const warmMs = 3000;
+  const start = performance.now();
+  const windowStart = start + warmMs;
+  const windowEnd = windowStart + seconds * 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  let cpu: CpuWindow | null = null;
+  const cpuTimer = setTimeout(() => (cpu = new CpuWindow(pid)), warmMs);
+  let usage = { collector: NaN, bench: NaN, seconds: NaN };
+  const endTimer = setTimeout(() => {
+    if (cpu) usage = cpu.end();
+  }, warmMs + seconds * 1000);
+  await Promise.all(
+    reporters.map(async ({ agent, facts }) => {
+      for (let k = 0; k < 100_000 && performance.now() < windowEnd && errors < 100; k++) {
+        const t0 = performance.now();
+        const ack = await agent.report(facts, { full: true }).catch((e: Error) => ({ type: 'error', message: e.message }) as const);
+        const t1 = performance.now();
+        if (!ackHash(ack as Message)) {
+          errors++;
+          continue;
+        }
+        if (t1 >= windowStart && t1 <= windowEnd) latencies.push(t1 - t0);
+      }
+    }),
+  );
+  clearTimeout(cpuTimer);
+  clearTimeout(endTimer);
+  const s = sorted(latencies);
+  return { connections: reporters.length, reports: s.length, seconds, perSecond: s.length / seconds, p50: percentile(s, 50), p99: percentile(s, 99), errors, cpu: usage };
+}
+
+interface FixedRateResult {
+  rate: number;
+  sent: number;
+  acked: number;
+  p50: number;
+  p99: number;
+  max: number;
+  maxLagMs: number;
+  errors: number;
+  cpu: { collector: number; bench: number };
+}
+
+/** Open loop: a report is due every 1/rate s whatever the earlier ones did; latency from its due time to its ack. */
+async function phaseFixedRate(pid: number, reporters: Reporter[], rate: number, seconds: number): Promise<FixedRateResult> {
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  let errors = 0;
+  let maxLagMs = 0;
+  const cpu = new CpuWindow(pid);
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    maxLagMs = Math.max(maxLagMs, performance.now() - due);
+    const { agent, facts } = reporters[i % reporters.length] as Reporter;
+    pending.push(
+      agent.report(facts, { full: true }).then(
+        (ack) => {
+          if (ackHash(ack)) latencies.push(performance.now() - due);
+          else errors++;
+        },
+        () => void errors++,
+      ),
+    );
+  }
+  await Promise.all(pending);
+  const usage = cpu.end();
+  const s = sorted(latencies);
+  return { rate, sent: total, acked: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN, maxLagMs, errors, cpu: usage };
+}
+
+// ---- Phase 5: check-ins ----
+
+interface CheckinResult {
+  devices: number;
+  rate: number;
+  seconds: number;
+  due: number;
+  done: number;
+  skipped: number;
+  errors: number;
+  firstError: string;
+  fullFallbacks: number;
+  reportP50: number;
+  reportP99: number;
+  totalP50: number;
+  totalP99: number;
+  cpu: { collector: number; bench: number };
+  rssStart: number;
+  rssEnd: number;
+}
+
+/** A check-in: connect, hello with the token, a delta against the facts acked at load time, close. One in ten changes a software version. */
+async function checkIn(server: string, c: Credential, round: number): Promise<{ reportMs: number; full: boolean }> {
+  const base = factsFor(c.index, SEED).facts;
+  const agent = authenticatedAgent(server, c);
+  agent.lastFacts = base;
+  agent.lastHash = c.hash;
+  let next = base;
+  if (round % 10 === 0 && 'items' in base.software) {
+    const items = base.software.items.map((it, j) => (j === 0 ? { ...it, version: `${it.version}.${round}` } : it));
+    next = { ...base, software: { ...base.software, items } };
+  }
+  try {
+    await agent.start();
+    const t0 = performance.now();
+    let full = false;
+    agent.keepReceived = true;
+    const ack = await agent.report(next, {});
+    full = agent.received.some((m) => m.type === 'error' && m.code === 'need-full-report');
+    const hash = ackHash(ack);
+    if (!hash) throw new Error(`check-in not stored: ${JSON.stringify(ack).slice(0, 200)}`);
+    c.hash = hash;
+    return { reportMs: performance.now() - t0, full };
+  } finally {
+    agent.close();
+  }
+}
+
+async function phaseCheckins(collector: CollectorProcess, server: string, creds: Credential[], devices: number, seconds: number): Promise<CheckinResult> {
+  const pid = collector.child.pid as number;
+  const rate = devices / 900;
+  const due = Math.round(rate * seconds);
+  const loaded = creds.filter(Boolean);
+  const reportMs: number[] = [];
+  const totalMs: number[] = [];
+  let inFlight = 0;
+  let skipped = 0;
+  let errors = 0;
+  let firstError = '';
+  let fullFallbacks = 0;
+  const pending: Promise<void>[] = [];
+  const rssStart = rssMb(pid);
+  const cpu = new CpuWindow(pid);
+  const t0 = performance.now();
+  for (let i = 0; i < due; i++) {
+    const at = t0 + (i * 1000) / rate;
+    const wait = at - performance.now();
+    if (wait > 0) await sleep(wait);
+    // Bounded: if the collector fell this far behind, the rest is counted as skipped, not queued without end.
+    if (inFlight >= 1000) {
+      skipped++;
+      continue;
+    }
+    // Devices past the ones the throughput phases used, in load order, as a 15-minute schedule would take them.
+    const c = loaded[(THROUGHPUT_CONNECTIONS + i) % loaded.length] as Credential;
+    inFlight++;
+    pending.push(
+      checkIn(server, c, i)
+        .then(
+          (r) => {
+            reportMs.push(r.reportMs);
+            totalMs.push(performance.now() - at);
+            if (r.full) fullFallbacks++;
+          },
+          (e: Error) => {
+            errors++;
+            firstError ||= e.message;
+          },
+        )
+        .finally(() => void inFlight--),
+    );
+    if ((i + 1) % 1000 === 0) log(`check-ins: ${i + 1}/${due} due, ${reportMs.length} acked, ${inFlight} in flight`);
+  }
+  await Promise.race([Promise.all(pending), sleep(60_000)]);
+  const usage = cpu.end();
+  const r = sorted(reportMs);
+  const t = sorted(totalMs);
+  return {
+    devices,
+    rate,
+    seconds,
+    due,
+    done: r.length,
+    skipped,
+    errors,
+    firstError,
+    fullFallbacks,
+    reportP50: percentile(r, 50),
+    reportP99: percentile(r, 99),
+    totalP50: percentile(t, 50),
+    totalP99: percentile(t, 99),
+    cpu: usage,
+    rssStart,
+    rssEnd: rssMb(pid),
+  };
+}
+
+// ---- Main ----
+
+async function main(): Promise<void> {
+  const benchStart = performance.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigie-bench-collector-'));
+  let collector: CollectorProcess | null = null;
+  try {
+    const created = runCli(['enroll-secret', 'create', '--data', dataDir, '--org', 'bench']);
+    if (created.code !== 0) throw new Error(`enroll-secret create failed: ${created.stderr}`);
+    const secret = created.stdout.trim().split('\n').pop() as string;
+    collector = await startCollector(dataDir, ['--rate-limit', '1000000', '--hello-timeout', '120']);
+    const pid = collector.child.pid as number;
+    const server = `wss://127.0.0.1:${collector.port}`;
+    log(`collector pid ${pid} on ${server}; ${DEVICES} devices, ${CONNECTIONS} idle connections`);
+
+    // A few devices whose tokens the idle connections share.
+    const shared: Credential[] = [];
+    for (let i = 0; i < 8; i++) shared.push(await enrolAndReport(server, secret, i, SETUP_SEED));
+
+    log('phase 1: idle connections');
+    const conn = await phaseConnections(collector, server, shared, CONNECTIONS);
+
+    log(`phase 2: enrol and load ${DEVICES} devices (full report each)`);
+    const creds: Credential[] = [];
+    const load = await phaseLoad(collector, server, secret, DEVICES, creds, join(dataDir, 'vigie.db'));
+    log(`load: ${load.enrolled} devices in ${load.seconds.toFixed(0)} s, ${load.failures} failures${load.firstError ? ` (${load.firstError})` : ''}`);
+    const loaded = creds.filter(Boolean);
+    if (loaded.length < THROUGHPUT_CONNECTIONS) throw new Error(`only ${loaded.length} devices loaded`);
+
+    log(`phase 3: full-report throughput, ${THROUGHPUT_CONNECTIONS} connections back to back`);
+    const reporters = await openReporters(server, loaded, THROUGHPUT_CONNECTIONS);
+    const tput = await phaseThroughput(pid, reporters, 20);
+    log(`throughput: ${tput.perSecond.toFixed(0)} reports/s, p50 ${ms(tput.p50)}, p99 ${ms(tput.p99)}, collector CPU ${pct(tput.cpu.collector)}, bench CPU ${pct(tput.cpu.bench)}`);
+
+    log('phase 4: 100 reports/s');
+    const fixed = await phaseFixedRate(pid, reporters, 100, 20);
+    log(`100/s: p50 ${ms(fixed.p50)}, p99 ${ms(fixed.p99)}, ${fixed.errors} errors`);
+    for (const r of reporters) r.agent.close();
+    await sleep(1000);
+
+    log(`phase 5: check-ins of ${loaded.length} devices every 15 min for 60 s`);
+    const checkins = await phaseCheckins(collector, server, creds, loaded.length, 60);
+    log(`check-ins: ${checkins.done}/${checkins.due}, report p50 ${ms(checkins.reportP50)} p99 ${ms(checkins.reportP99)}, collector CPU ${pct(checkins.cpu.collector)}`);
+
+    await collector.stop();
+    collector = null;
+
+    log(`phase 6: the store's write transaction, ${SQL_REPORTS} reports per driver`);
+    const sample = loadSample(join(dataDir, 'vigie.db'), Math.min(SQL_REPORTS, loaded.length));
+    const count = sample.length;
+    const better = await betterSqlite(join(dataDir, 'better.db'), sample, count);
+    log(`better-sqlite3: ${better.perSecond.toFixed(0)} reports/s`);
+    const node = await nodeSqlite(join(dataDir, 'node.db'), sample, count);
+    log(`node-sqlite3: ${node.perSecond.toFixed(0)} reports/s`);
+    const raw = rawBulkInsert(join(dataDir, 'raw.db'), sample, count);
+    log(`raw bulk insert: ${raw.perSecond.toFixed(0)} reports/s (${raw.rows} rows)`);
+
+    const minutes = (performance.now() - benchStart) / 60_000;
+    const md = report({ conn, load, tput, fixed, checkins, better, node, raw, sample: { reports: count, avgFactsKb: sample.reduce((s, r) => s + r.facts.length, 0) / count / 1024, avgFindings: sample.reduce((s, r) => s + r.findings.length, 0) / count }, minutes });
+    writeSection('collector', md);
+    console.log(md);
+  } finally {
+    if (collector) await collector.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface Results {
+  conn: ConnectionResult;
+  load: LoadResult;
+  tput: ThroughputResult;
+  fixed: FixedRateResult;
+  checkins: CheckinResult;
+  better: DriverResult;
+  node: DriverResult;
+  raw: DriverResult & { rows: number };
+  sample: { reports: number; avgFactsKb: number; avgFindings: number };
+  minutes: number;
+}
+
+function report(r: Results): string {
+  const { conn, load, tput, fixed, checkins, better, node, raw } = r;
+  const perConnKb = ((conn.rssAfter - conn.rssBefore) * 1024) / Math.max(1, conn.held);
+  const ratio = tput.perSecond / raw.perSecond;
+  const lines = [
+    '## Collector: connections, ingest, check-ins, drivers (`npm run bench:collector`)',
+    '',
+    `The collector runs as its own process (\`vigie-collector serve --log-level warn --rate-limit 1000000\`, SQLite store in WAL mode). The simulated agents (test/simulator) speak the real protocol over real WSS (TLS) connections to 127.0.0.1, all from the bench process; its CPU use is given next to the collector's so a client-side bottleneck would show. Each device's facts: ${r.sample.avgFactsKb.toFixed(0)} KB of JSON (about 300 software items, volumes, USB devices), ${r.sample.avgFindings.toFixed(1)} findings per report on average. The whole run took ${r.minutes.toFixed(1)} min.`,
+    '',
+    '### 1. Concurrent connections',
+    '',
+    `- ${int(conn.held)} of ${int(conn.attempted)} connections held (authenticated hello, then idle; they share ${8} devices' tokens), opened in ${conn.openSeconds.toFixed(0)} s${conn.failures ? `; ${conn.failures} failed (${conn.firstError})` : ''}. The heartbeat pinged ${int(conn.pinged)} of them; ${int(conn.openAfterPing)} were still open after the round.`,
+    `- Collector RSS ${conn.rssBefore.toFixed(0)} MB idle → ${conn.rssAfter.toFixed(0)} MB with the connections (${conn.rssAfterPing.toFixed(0)} MB after the heartbeat round): **${perConnKb.toFixed(1)} KB per connection** (TLS socket, ws, session state). The collector had ${int(conn.collectorFds)} fds open.`,
+    `- Target ≥ ${int(TARGET_CONNECTIONS)}: ${verdict(conn.held >= TARGET_CONNECTIONS)}. ${conn.held < TARGET_CONNECTIONS ? `Not a collector limit that was found, but this sandbox's: the hard open-files limit is ${int(conn.fdLimitCollector)} per process (\`ulimit -Hn\`, cannot be raised here), and the collector needs one fd per connection (so does each client process). ${int(conn.attempted)} was asked for to stay under it; at the measured ${perConnKb.toFixed(0)} KB each, 20,000 connections would take about ${((perConnKb * 20_000) / 1024).toFixed(0)} MB. On a real host raise \`LimitNOFILE\`.` : ''}`,
+    '',
+    '### 2. Loading the fleet',
+    '',
+    `- ${int(load.enrolled)} of ${int(load.requested)} devices enrolled and sent one full report each (32 in flight; each on its own connection: TLS handshake, hello, enrol, full report, close) in ${load.seconds.toFixed(0)} s: **${(load.enrolled / load.seconds).toFixed(0)} devices/s**${load.truncated ? ' (stopped at the 9-minute budget)' : ''}${load.failures ? `; ${load.failures} failures (${load.firstError})` : ''}. Report p50 ${ms(load.p50)}, p99 ${ms(load.p99)}. Collector CPU ${pct(load.cpu.collector)} of a core, bench ${pct(load.cpu.bench)}.`,
+    `- The database is then ${load.dbMb.toFixed(0)} MB (vigie.db + WAL); phases 3–5 run against it.`,
+    '',
+    '### 3–5. Ingest',
+    '',
+    '| | reports | rate | p50 | p99 | collector CPU | bench CPU |',
+    '|---|---|---|---|---|---|---|',
+    `| Full reports, ${tput.connections} connections back to back, ${tput.seconds} s | ${int(tput.reports)} | **${tput.perSecond.toFixed(0)}/s** | ${ms(tput.p50)} | ${ms(tput.p99)} | ${pct(tput.cpu.collector)} | ${pct(tput.cpu.bench)} |`,
+    `| Full reports at a fixed ${fixed.rate}/s (open loop, latency from the due time) | ${int(fixed.acked)}/${int(fixed.sent)} | ${fixed.rate}/s | ${ms(fixed.p50)} | **${ms(fixed.p99)}** | ${pct(fixed.cpu.collector)} | ${pct(fixed.cpu.bench)} |`,
+    `| Check-ins of ${int(checkins.devices)} devices every 15 min (deltas), ${checkins.seconds} s | ${int(checkins.done)}/${int(checkins.due)} | ${checkins.rate.toFixed(1)}/s | ${ms(checkins.reportP50)} | ${ms(checkins.reportP99)} | ${pct(checkins.cpu.collector)} | ${pct(checkins.cpu.bench)} |`,
+    '',
+    `- Target ≥ 1,000 full reports/s: ${verdict(tput.perSecond >= 1000)} (${tput.perSecond.toFixed(0)}/s${tput.errors ? `, ${tput.errors} errors` : ''}).${tput.perSecond < 1000 ? ` The collector is one Node process whose event loop does everything for a report: TLS decryption, parsing and validating ${r.sample.avgFactsKb.toFixed(0)} KB of JSON, hashing the facts, re-reading and parsing the stored facts, evaluating the policy, serialising and writing the facts; its CPU was at ${pct(tput.cpu.collector)} of a core (one core is its ceiling), while the same write transaction alone runs at ${better.perSecond.toFixed(0)}/s (below). The second core runs the simulated agents.` : ''}`,
+    `- Target p99 ≤ 50 ms at 100 reports/s: ${verdict(fixed.p99 <= 50)} (p99 ${ms(fixed.p99)}, max ${ms(fixed.max)}${fixed.errors ? `, ${fixed.errors} errors` : ''}; the bench's own scheduling lag peaked at ${ms(fixed.maxLagMs)}).`,
+    `- Check-ins: each connects (TLS handshake), says hello with its token and sends a delta against the facts the collector acked at load time (one in ten changes a software version, the rest change nothing), then closes; p50/p99 are send → ack, and from the check-in's due time to its ack (connection included): p50 ${ms(checkins.totalP50)}, p99 ${ms(checkins.totalP99)}. ${checkins.skipped ? `${checkins.skipped} were skipped because 1,000 were already in flight. ` : ''}${checkins.errors ? `${checkins.errors} failed (${checkins.firstError}). ` : ''}${checkins.fullFallbacks ? `${checkins.fullFallbacks} fell back to a full report. ` : ''}Collector RSS ${checkins.rssStart.toFixed(0)} → ${checkins.rssEnd.toFixed(0)} MB. A real fleet keeps its connections open, so it would not pay a handshake per check-in.`,
+    '',
+    '### 6. Drivers, and the raw SQLite ceiling',
+    '',
+    `The store's write transaction for a first full report (the statements of \`applyReport\` in collector/src/store/sqlite/index.ts, in its order: device and duplicate checks, facts upsert, device update, report row, timeline, findings upserts, non-conformities, status refresh), replayed for ${int(r.sample.reports)} reports taken from the collector's database after the run, on fresh databases with the collector's migrations and pragmas (WAL, synchronous=NORMAL, foreign keys). No JSON work: only the driver and SQLite.`,
+    '',
+    '| | reports/s | time |',
+    '|---|---|---|',
+    `| better-sqlite3 (synchronous; the collector's driver) | **${better.perSecond.toFixed(0)}** | ${better.seconds.toFixed(2)} s |`,
+    `| node-sqlite3 (asynchronous, each statement awaited, as the transaction's reads decide its writes) | **${node.perSecond.toFixed(0)}** | ${node.seconds.toFixed(2)} s |`,
+    `| raw bulk insert of the same rows (better-sqlite3, one transaction, prepared statements; ${int(raw.rows)} rows) | ${raw.perSecond.toFixed(0)} | ${raw.seconds.toFixed(2)} s |`,
+    '',
+    `- better-sqlite3 is ${(better.perSecond / node.perSecond).toFixed(1)}× node-sqlite3 on this path: every node-sqlite3 call is a trip to the thread pool and back.`,
+    `- Target ingest ≥ 50% of raw SQLite insert speed: ${verdict(ratio >= 0.5)} — end-to-end ${tput.perSecond.toFixed(0)} full reports/s is **${(ratio * 100).toFixed(1)}%** of the ${raw.perSecond.toFixed(0)} reports/s a raw insert of the same rows reaches.${ratio < 0.5 ? ` SQLite is not what limits ingest: the per-report transaction alone reaches ${better.perSecond.toFixed(0)}/s (${((better.perSecond / raw.perSecond) * 100).toFixed(0)}% of raw, the rest being one commit per report, which durability per ack requires). The gap is the work around it in the single-threaded collector (TLS, JSON parse and validation, hashing, evaluation), which a worker thread or a second process for parsing could spread over more cores.` : ''}`,
+  ];
+  return lines.join('\n');
+}
+
+main().catch((e: Error) => {
+  console.error(`bench:collector: ${e.stack ?? e.message}`);
+  process.exitCode = 1;
+});
