@@ -1,0 +1,266 @@
+/**
+ * The console end to end, as a DSI admin sees it: a real collector process
+ * holding 50 simulated devices, the renderer it serves at `/`, driven in
+ * Debian's Chromium with playwright-core. Screenshots of each view go to
+ * artifacts/console-e2e-<view>.png (git-ignored) for a human to look at.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { openStore } from '../../collector/src/store/open';
+import { apiRequest, collectorCli, root, runCli, startCollectorProcess, type CollectorProcess } from '../helpers/processes';
+import { SimulatedAgent } from '../simulator/agent';
+import { simulatedDevice, simulatedFacts } from '../simulator/facts';
+import { runFleet } from '../simulator/fleet';
+
+jest.setTimeout(90_000);
+
+const FLEET = 50;
+const RULE = 'disk-encryption';
+const password = 'correct horse battery staple 42';
+const artifacts = join(root, 'artifacts');
+
+let dataDir: string;
+let caPem: string;
+let collector: CollectorProcess;
+let secret: string;
+let token: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+function api<T>(path: string, init: { method?: string; body?: unknown } = {}) {
+  return apiRequest<T>(collector.url, caPem, path, token, init);
+}
+
+async function shot(view: string): Promise<void> {
+  await page.screenshot({ path: join(artifacts, `console-e2e-${view}.png`), fullPage: true });
+}
+
+/** Polls until `check` returns a value other than undefined (or throws its last error at the deadline). */
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}${last ? ` (${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const attr = (selector: string, name: string) => page.locator(selector).first().getAttribute(name);
+
+async function rowAttrs(): Promise<{ id: string; rule: string; status: string; device: string; live: string | null }[]> {
+  return page.locator('[data-testid="nc-row"]').evaluateAll((rows) =>
+    rows.map((r) => ({ id: r.getAttribute('data-id') ?? '', rule: r.getAttribute('data-rule') ?? '', status: r.getAttribute('data-status') ?? '', device: r.getAttribute('data-device') ?? '', live: r.getAttribute('data-live') })),
+  );
+}
+
+/** Opens the non-conformities view filtered on RULE (open ones, the view's default) through the UI. */
+async function openNcFilteredByRule(): Promise<void> {
+  await page.click('[data-testid="nav-nonconformities"]');
+  await page.waitForSelector('[data-testid="nc-filter-rule"]');
+  await until('the rule filter lists the policy rules', async () => ((await page.locator(`[data-testid="nc-filter-rule"] option[value="${RULE}"]`).count()) > 0 ? true : undefined));
+  await page.selectOption('[data-testid="nc-filter-rule"]', RULE);
+  await page.waitForFunction((rule) => (globalThis as unknown as { location: { hash: string } }).location.hash.includes(`rule=${rule}`), RULE);
+}
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  if (!existsSync(join(root, 'console', 'dist', 'renderer', 'index.html'))) {
+    const built = spawnSync('npm', ['run', 'build:console'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    if (built.status !== 0) throw new Error(`npm run build:console failed: ${built.stdout}${built.stderr}`);
+  }
+  dataDir = mkdtempSync(join(tmpdir(), 'vigie-e2e-console-'));
+  // The software catalog has no CLI or API yet and an empty one leaves every application unreviewed, so every
+  // simulated device would fail approved-software. Seed it (the collector reads it at start) so the fleet is mixed.
+  const opened = openStore(undefined, dataDir);
+  if (!opened.ok) throw new Error(opened.message);
+  await opened.store.addCatalogRule({ name: '.', publisher: null, product: 'Reviewed by the DSI', status: 'approved' });
+  opened.store.close();
+  collector = await startCollectorProcess(dataDir);
+  caPem = readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8');
+
+  const user = runCli(collectorCli, ['user', 'add', '--data', dataDir, '--username', 'dsi', '--role', 'admin', '--org', '*', '--password-stdin'], `${password}\n`);
+  if (user.code !== 0) throw new Error(`user add failed: ${user.stderr}`);
+  const created = runCli(collectorCli, ['enroll-secret', 'create', '--data', dataDir, '--org', 'paris', '--expires', '1']);
+  if (created.code !== 0) throw new Error(`enroll-secret create failed: ${created.stderr}`);
+  secret = created.stdout.trim().split('\n').pop() as string;
+
+  const fleet = await runFleet({ server: collector.url.replace('https:', 'wss:'), secret, devices: FLEET, ca: caPem, softwareCount: 40 });
+  if (fleet.failed.length || fleet.reported !== FLEET) throw new Error(`fleet: ${fleet.reported}/${FLEET} reported; ${fleet.failed.join('; ')}`);
+
+  const login = await apiRequest<{ token: string }>(collector.url, caPem, '/login', undefined, { method: 'POST', body: { username: 'dsi', password } });
+  if (login.status !== 200) throw new Error(`API login failed: ${login.text}`);
+  token = login.body.token;
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  // The collector's certificate comes from the local CA it generated in DATA/tls at first start, which
+  // Chromium does not trust (and a throwaway profile cannot pin it). Certificate errors are ignored in this
+  // browser context only; every API call the test makes from Node still checks the certificate against ca.pem.
+  context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await collector?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the console served by a real collector with 50 simulated devices', () => {
+  it('refuses a wrong password, then logs in', async () => {
+    await page.goto(`${collector.url}/`);
+    await page.waitForSelector('[data-testid="login-username"]');
+    await page.fill('[data-testid="login-username"]', 'dsi');
+    await page.fill('[data-testid="login-password"]', 'not the password');
+    await page.click('[data-testid="login-submit"]');
+    await page.waitForSelector('[data-testid="login-error"]');
+    await shot('login-error');
+
+    await page.fill('[data-testid="login-password"]', password);
+    await page.click('[data-testid="login-submit"]');
+    await page.waitForSelector('[data-testid="nav-overview"]');
+    expect(await page.locator('[data-testid="login-error"]').count()).toBe(0);
+  });
+
+  it('shows overview numbers that match the store', async () => {
+    await page.click('[data-testid="nav-overview"]');
+    await page.waitForSelector('[data-testid="overview-devices"]');
+
+    const listed = runCli(collectorCli, ['devices', '--json', '--data', dataDir]);
+    expect(listed.code).toBe(0);
+    const parsed = JSON.parse(listed.stdout) as { status: string }[] | { items: { status: string }[] };
+    const devices = Array.isArray(parsed) ? parsed : parsed.items;
+    expect(devices).toHaveLength(FLEET);
+    const compliant = devices.filter((d) => d.status === 'compliant').length;
+    // The simulator fails ~12% on encryption, ~20% on screen lock: a mixed fleet, not all green or all red.
+    expect(compliant).toBeGreaterThan(0);
+    expect(compliant).toBeLessThan(FLEET);
+
+    const summary = await api<{ devices: number; compliantDevices: number; conformity: number; bySeverity: Record<string, number> }>('/summary');
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({ devices: FLEET, compliantDevices: compliant });
+
+    expect(Number(await attr('[data-testid="overview-devices"]', 'data-value'))).toBe(FLEET);
+    expect(Number(await attr('[data-testid="overview-conformity"]', 'data-value'))).toBeCloseTo(compliant / FLEET, 6);
+    const openNc = Object.values(summary.body.bySeverity).reduce((a, b) => a + b, 0);
+    expect(Number(await attr('[data-testid="overview-open-nc"]', 'data-value'))).toBe(openNc);
+    // What the admin reads, not only the data attributes.
+    expect(await page.locator('[data-testid="overview-devices"]').innerText()).toContain(String(FLEET));
+    expect(await page.locator('[data-testid="overview-conformity"]').innerText()).toContain(String(Math.round((compliant / FLEET) * 100)));
+    await shot('overview');
+  });
+
+  it('filters non-conformities by rule, with the total the API gives for the same filter', async () => {
+    await openNcFilteredByRule();
+    const expected = await api<{ total: number; items: { id: string | number }[] }>(`/nonconformities?rule=${RULE}&status=open&limit=50`);
+    expect(expected.status).toBe(200);
+    expect(expected.body.total).toBeGreaterThan(0);
+
+    const rows = await until('the filtered rows', async () => {
+      const r = await rowAttrs();
+      const total = Number(await attr('[data-testid="nc-total"]', 'data-value'));
+      return r.length === expected.body.items.length && total === expected.body.total && r.every((x) => x.rule === RULE) ? r : undefined;
+    });
+    expect(rows.every((r) => r.rule === RULE && r.status === 'open')).toBe(true);
+    expect(new Set(rows.map((r) => r.id))).toEqual(new Set(expected.body.items.map((x) => String(x.id))));
+    expect(Number(await attr('[data-testid="nc-total"]', 'data-value'))).toBe(expected.body.total);
+    await shot('nonconformities');
+  });
+
+  it('opens a device and shows its findings', async () => {
+    const link = page.locator('[data-testid="nc-device-link"]').first();
+    const hostname = (await link.innerText()).trim();
+    await link.click();
+    await page.waitForSelector('[data-testid="device-detail"]');
+    const deviceId = (await attr('[data-testid="device-detail"]', 'data-id')) as string;
+    const detail = await api<{ device: { hostname: string }; findings: { ruleId: string; status: string }[] }>(`/devices/${encodeURIComponent(deviceId)}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.device.hostname).toBe(hostname);
+    expect(await page.locator('[data-testid="device-hostname"]').innerText()).toContain(hostname);
+
+    await until('the findings table', async () => ((await page.locator('[data-testid="device-finding"]').count()) === detail.body.findings.length ? true : undefined));
+    expect(detail.body.findings.length).toBeGreaterThan(0);
+    expect(await page.locator(`[data-testid="device-finding"][data-rule="${RULE}"]`).getAttribute('data-status')).toBe('fail');
+    await shot('device');
+  });
+
+  it('grants an exemption and shows it in the audit log', async () => {
+    await openNcFilteredByRule();
+    await page.waitForSelector('[data-testid="nc-row"] [data-testid="nc-exempt"]');
+    const row = page.locator('[data-testid="nc-row"]').first();
+    const ncId = (await row.getAttribute('data-id')) as string;
+    const deviceId = (await row.getAttribute('data-device')) as string;
+    await row.locator('[data-testid="nc-exempt"]').click();
+    await page.waitForSelector('[data-testid="exemption-dialog"]');
+    const expires = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+    await page.fill('[data-testid="exemption-reason"]', 'Encryption scheduled with the hardware refresh (ticket DSI-4242)');
+    await page.fill('[data-testid="exemption-expires"]', expires);
+    await shot('exemption');
+    await page.click('[data-testid="exemption-submit"]');
+    // Granted: the open-only list drops it, and the API has it exempted.
+    await until('the exempted row leaves the open list', async () => ((await page.locator(`[data-testid="nc-row"][data-id="${ncId}"]`).count()) === 0 ? true : undefined));
+    const exempted = await api<{ items: { id: string | number; status: string; exemption: { reason: string; expiresAt: string } | null }[] }>(`/nonconformities?rule=${RULE}&status=exempted`);
+    const nc = exempted.body.items.find((x) => String(x.id) === ncId);
+    expect(nc?.exemption?.reason).toMatch(/DSI-4242/);
+    expect(nc?.exemption?.expiresAt.slice(0, 10)).toBe(expires);
+
+    await page.click('[data-testid="nav-audit"]');
+    const entry = page.locator('[data-testid="audit-row"][data-action="exemption.create"]');
+    await entry.first().waitFor();
+    expect(await entry.count()).toBe(1);
+    expect(await entry.first().getAttribute('data-actor')).toBe('dsi');
+    expect(await entry.first().innerText()).toContain(deviceId);
+    await shot('audit');
+  });
+
+  it('shows a device that turns non-compliant live, without a reload', async () => {
+    await openNcFilteredByRule();
+    await until('the filtered list', async () => ((await page.locator('[data-testid="nc-row"]').count()) > 0 ? true : undefined));
+    await until('the live connection', async () => ((await attr('[data-testid="live-status"]', 'data-status')) === 'connected' ? true : undefined));
+    const before = new Set((await rowAttrs()).map((r) => r.id));
+    await page.evaluate(() => ((globalThis as unknown as { vigieNoReload: boolean }).vigieNoReload = true));
+
+    // A fleet device whose disk is encrypted enrols again (same machine id: same device, new token)
+    // and reports its system volume decrypted.
+    const index = Array.from({ length: FLEET }, (_, i) => i).find((i) => simulatedDevice(i).compliant.encryption) as number;
+    const sim = simulatedDevice(index);
+    const facts = simulatedFacts(sim, { softwareCount: 40 });
+    if (!('machineId' in facts.device) || !('volumes' in facts.encryption)) throw new Error('unexpected simulated facts');
+    facts.encryption.volumes = facts.encryption.volumes.map((v) => (v.system ? { ...v, technology: 'none', status: 'decrypted', percent: null, protection: 'off', method: null } : v));
+    const agent = new SimulatedAgent({ server: collector.url.replace('https:', 'wss:'), machineId: sim.machineId, os: facts.device.os, ca: caPem });
+    try {
+      await agent.enroll(secret, facts.device);
+      await agent.start();
+      const ack = await agent.report(facts, { full: true });
+      expect(ack.type).toBe('ack');
+    } finally {
+      agent.close();
+    }
+
+    const live = await until('the new non-conformity row', async () => (await rowAttrs()).find((r) => r.device === agent.deviceId && !before.has(r.id)), 20_000);
+    expect(live).toMatchObject({ rule: RULE, status: 'open', live: 'true' });
+    expect(await page.evaluate(() => (globalThis as unknown as { vigieNoReload?: boolean }).vigieNoReload)).toBe(true);
+    await shot('live');
+  });
+
+  it('switches to French', async () => {
+    await page.click('[data-testid="lang-fr"]');
+    await until('the French labels', async () => ((await page.locator('[data-testid="nav-overview"]').innerText()).includes('Vue d’ensemble') ? true : undefined));
+    expect(await attr('[data-testid="lang-switch"]', 'data-lang')).toBe('fr');
+    expect(await page.locator('[data-testid="nav-audit"]').innerText()).toContain('Journal d’audit');
+    await shot('fr');
+  });
+});
