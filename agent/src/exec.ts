@@ -97,3 +97,87 @@ export const exec: Exec = (file, args, options = {}) =>
 function isAbsolutePath(file: string): boolean {
   return file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file);
 }
+
+/** How a streamed command ended. */
+export interface StreamExit {
+  /** Exit code, or null when killed (including by stop()) or never started. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT, not an absolute path). */
+  error?: string;
+}
+
+export interface StreamOptions {
+  /** Each line of stdout, without its line ending. */
+  onLine: (line: string) => void;
+  /** Called once, after the last line. */
+  onExit?: (exit: StreamExit) => void;
+  /**
+   * Characters kept of one line; the rest of that line is dropped. A command
+   * that never prints a newline must not grow the agent's memory without bound.
+   */
+  maxLineLength?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface StreamHandle {
+  /** Ends the command (SIGTERM); onExit follows. Safe to call more than once, or after the exit. */
+  stop(): void;
+}
+
+export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
+
+/**
+ * Runs a long-lived command (e.g. `udevadm monitor`) and hands over its stdout
+ * line by line as it comes. Same rules as `exec`: an absolute path, no shell.
+ * stderr is discarded: a monitor's chatter there must not fill a pipe and
+ * block it. There is no timeout; the caller ends it with stop().
+ */
+export function execStream(file: string, args: readonly string[], options: StreamOptions): StreamHandle {
+  const maxLine = Math.max(1, options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH);
+  let exited = false;
+  const exit = (result: StreamExit) => {
+    if (exited) return;
+    exited = true;
+    options.onExit?.(result);
+  };
+  if (!isAbsolutePath(file)) {
+    // Asynchronously, like a spawn failure, so callers see one behaviour.
+    process.nextTick(() => exit({ code: null, signal: null, error: `not an absolute path: ${file}` }));
+    return { stop: () => {} };
+  }
+  const child = spawn(file, [...args], { shell: false, windowsHide: true, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let partial = '';
+  // True while the rest of an over-long line is being skipped.
+  let skipping = false;
+  const emit = (line: string) => options.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      const piece = chunk.slice(start, nl);
+      start = nl + 1;
+      if (skipping) skipping = false;
+      else emit((partial + piece).slice(0, maxLine));
+      partial = '';
+    }
+    if (skipping) return;
+    partial += chunk.slice(start);
+    if (partial.length > maxLine) {
+      emit(partial.slice(0, maxLine));
+      partial = '';
+      skipping = true;
+    }
+  });
+  child.on('error', (err) => exit({ code: null, signal: null, error: err.message }));
+  child.on('close', (code, signal) => {
+    if (partial !== '' && !skipping) emit(partial);
+    partial = '';
+    exit({ code, signal });
+  });
+  return {
+    stop: () => {
+      if (!exited && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+  };
+}

@@ -8,8 +8,12 @@ import {
   type ClientTuning,
   type UsbEventSource,
 } from '../daemon/daemon';
+import { execStream } from '../exec';
 import { scanAll } from '../scan';
 import { systemContext } from '../probes/context';
+import { consoleUser, systemLibraries } from '../probes/device';
+import { collectUsb } from '../probes/usb';
+import { systemUsbEvents } from '../probes/usb/watch-source';
 import { resolveStateDir } from '../state/paths';
 import { AgentStateStore, type Enrolment } from '../state/state';
 import { Outbox, type OutboxOptions } from '../transport/outbox';
@@ -29,6 +33,7 @@ export interface RunDeps {
   scan?: () => Promise<Facts>;
   /** Ends `run` (without --once); SIGINT/SIGTERM by default. */
   signal?: AbortSignal;
+  /** USB events while running; udevadm (Linux) or polling (Windows, macOS) by default. */
   usbEvents?: UsbEventSource;
   client?: ClientTuning;
   outbox?: OutboxOptions;
@@ -39,6 +44,17 @@ export interface RunDeps {
 
 async function systemScan(): Promise<Facts> {
   return scanAll(systemContext());
+}
+
+/** This machine's USB events, each with the user at the console when it happened. */
+function systemUsb(io: CommandIO): UsbEventSource {
+  return systemUsbEvents({
+    logger: io.logger,
+    platform: process.platform,
+    execStream,
+    snapshot: () => collectUsb(systemContext()),
+    currentUser: async () => consoleUser(await systemLibraries.users()),
+  });
 }
 
 /** SIGINT/SIGTERM as an AbortSignal, and a way to stop listening. */
@@ -93,7 +109,7 @@ export async function runCommand(opts: RunOptions, io: CommandIO, deps: RunDeps 
     os: deps.os,
     now: deps.now,
     randomUUID: deps.randomUUID,
-    usbEvents: deps.usbEvents,
+    usbEvents: deps.usbEvents ?? systemUsb(io),
     client: deps.client,
     intervalOverrideSeconds: opts.scanIntervalSeconds,
   });

@@ -44,6 +44,8 @@ export interface UsbWatcherOptions {
   currentUser: () => Promise<string | null>;
   /** Linux: runs udevadm monitor. Without it, Linux is polled like the others. */
   lineStream?: LineStream;
+  /** Linux: where udevadm is (UDEVADM by default; some distributions have only /bin/udevadm). */
+  udevadm?: string;
   /** Linux: the text of /proc/self/mounts. */
   readMounts?: () => Promise<string>;
   /** The devices connected now (the usb probe's collect); used when polling. */
@@ -134,7 +136,7 @@ export class UsbWatcher extends EventEmitter {
     const parser = new UdevMonitorParser();
     let reason = 'udevadm monitor exited';
     try {
-      this.running = this.options.lineStream?.open(UDEVADM, UDEVADM_ARGS) ?? null;
+      this.running = this.options.lineStream?.open(this.options.udevadm ?? UDEVADM, UDEVADM_ARGS) ?? null;
       if (!this.running) return;
       for await (const line of this.running.lines) {
         const event = parser.push(line);
