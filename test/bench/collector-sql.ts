@@ -208,7 +208,7 @@ function promisify<T>(fn: (cb: (err: Error | null, value?: T) => void) => void):
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 }
 
-async function openNode(path: string): Promise<{ db: sqlite3.Database; driver: Driver }> {
+async function openNode(path: string): Promise<{ db: sqlite3.Database; driver: Driver; close: () => Promise<void> }> {
   const db = await promisify<sqlite3.Database>((cb) => {
     const d: sqlite3.Database = new sqlite3.Database(path, (err) => cb(err, d));
   });
@@ -223,8 +223,13 @@ async function openNode(path: string): Promise<{ db: sqlite3.Database; driver: D
   }
   // node-sqlite3 takes named parameters with their prefix: { '@id': … }.
   const bind = (p: unknown[] | Record<string, unknown>): unknown => (Array.isArray(p) ? p : Object.fromEntries(Object.entries(p).map(([k, v]) => [`@${k}`, v])));
+  const close = async (): Promise<void> => {
+    for (const s of Object.values(st)) await promisify<void>((cb) => s.finalize(() => cb(null)));
+    await promisify<void>((cb) => db.close((err) => cb(err)));
+  };
   return {
     db,
+    close,
     driver: {
       exec: (sql) => promisify<void>((cb) => db.exec(sql, (err) => cb(err))),
       get: (n, p) => promisify<unknown>((cb) => st[n].get(bind(p), (err: Error | null, row?: unknown) => cb(err, row))),
@@ -255,11 +260,11 @@ export async function betterSqlite(path: string, sample: SampleReport[], count: 
 
 export async function nodeSqlite(path: string, sample: SampleReport[], count: number): Promise<DriverResult> {
   freshDb(path, sample);
-  const { db, driver } = await openNode(path);
+  const { driver, close } = await openNode(path);
   const started = performance.now();
   for (let i = 0; i < count; i++) await applyReport(driver, sample[i % sample.length] as SampleReport, `bench-${i}`, nowFor(i));
   const seconds = (performance.now() - started) / 1000;
-  await promisify<void>((cb) => db.close((err) => cb(err)));
+  await close();
   return { reports: count, seconds, perSecond: count / seconds };
 }
 
