@@ -100,15 +100,32 @@ export function buildProgram(): Command {
     .option('--once', 'scan once, deliver everything pending, exit 0 when acknowledged (1 when not delivered in time)')
     .option('--timeout <seconds>', 'with --once: how long to try to deliver', positiveInt, 60)
     .option('--scan-interval <seconds>', "scan at this interval instead of the collector's (testing and benchmarks)", positiveInt)
-    .action(async (opts: { state?: string; once?: boolean; timeout: number; scanInterval?: number }) => {
+    .option('--tray-socket <path>', "serve the employee's tray on this socket (default: /run/vigie-agent/tray-<uid>.sock, or $VIGIE_TRAY_SOCKET)")
+    .option('--tray-user <name>', 'as root: make the tray socket for this user (default: the user at the graphical session)')
+    .action(async (opts: { state?: string; once?: boolean; timeout: number; scanInterval?: number; traySocket?: string; trayUser?: string }) => {
       const { runCommand } = await import('./commands/run.js');
       process.exitCode = await runCommand(
-        { stateDir: opts.state, once: opts.once, timeoutSeconds: opts.timeout, scanIntervalSeconds: opts.scanInterval },
+        { stateDir: opts.state, once: opts.once, timeoutSeconds: opts.timeout, scanIntervalSeconds: opts.scanInterval, traySocket: opts.traySocket, trayUser: opts.trayUser },
         await commandIO(),
       );
     });
 
+  program
+    .command('tray')
+    .description("the employee's tray icon: this device's compliance, what to fix and by when (run in the user's session, never as root)")
+    .option('--socket <path>', "the agent daemon's tray socket (default: /run/vigie-agent/tray-<uid>.sock, or $VIGIE_TRAY_SOCKET)")
+    .option('--lang <lang>', 'en or fr (default: from the locale)', trayLang)
+    .action(async (opts: { socket?: string; lang?: 'en' | 'fr' }) => {
+      const { trayCommand } = await import('./tray/index.js');
+      process.exitCode = await trayCommand({ socketPath: opts.socket, lang: opts.lang });
+    });
+
   return program;
+}
+
+function trayLang(value: string): 'en' | 'fr' {
+  if (value !== 'en' && value !== 'fr') throw new InvalidArgumentError('expected en or fr');
+  return value;
 }
 
 function positiveInt(value: string): number {

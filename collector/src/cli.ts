@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { previewImport } from './licenses/csv-import';
+import { LicenseService } from './licenses/service';
 import { startCollector, type RunningCollector } from './server';
 import { roles, type Datastore, type Role } from './store/datastore';
 import { openStore } from './store/open';
@@ -243,6 +245,83 @@ function buildProgram(io: CliIo): Command {
       io.stdout(table([['DEVICE', 'HOSTNAME', 'RULE', 'STATUS', 'SEVERITY', 'EVIDENCE'], ...items.map((f) => [f.deviceId, f.hostname, f.ruleId, f.status, f.severity, f.evidence])]));
     });
   });
+
+  const licensesFor = (store: Datastore): LicenseService => {
+    const service = LicenseService.open(store, null, io.now());
+    if (!service) throw new CliFailure('the licenses module needs the SQLite store');
+    return service;
+  };
+
+  const licensesCmd = program.command('licenses').description('Software licenses: purchases and reconciliation (docs/licenses-api.md).').configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+  common(
+    licensesCmd
+      .command('import')
+      .description('Import purchases from a CSV file (header: product,type,seats,purchased_at,expires_at,cost,currency,org,reference). With any bad row nothing is imported.')
+      .argument('<file>', 'CSV file')
+      .option('--dry-run', 'check the file and show what would be imported'),
+  ).action(async (file: string, opts: { dryRun?: boolean; data?: string; db?: string }) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
+    } catch (e) {
+      throw new CliFailure(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    const preview = previewImport(text, () => true);
+    if (preview.fileErrors.length) throw new CliFailure(`${file}: ${preview.fileErrors.join('; ')}`);
+    for (const row of preview.rows) if (row.errors.length) io.stderr(`${file}:${row.line}: ${row.errors.join('; ')}\n`);
+    if (preview.invalid > 0) throw new CliFailure(`${preview.invalid} invalid row(s) of ${preview.rows.length}: nothing imported`);
+    if (opts.dryRun) {
+      io.stdout(`${preview.valid} valid row(s); dry run: nothing imported\n`);
+      return;
+    }
+    await withStore(io, opts, async (store) => {
+      const imported = licensesFor(store).store.createLicenses(preview.rows.map((r) => r.license!), io.now());
+      await store.appendAudit({ at: io.now(), actor: cliActor(), action: 'license.import', target: path.basename(file), details: { imported: imported.length }, ip: null, outcome: 'success' });
+    });
+    io.stdout(`imported ${preview.valid} license(s)\n`);
+  });
+  common(
+    licensesCmd
+      .command('report')
+      .description('Reconcile purchases against the inventory: purchased, used, available and status per product.')
+      .option('--json', 'JSON output')
+      .option('--expiring-within <days>', 'report licenses expiring within this many days (default: 60)'),
+  ).action(async (opts: { json?: boolean; expiringWithin?: string; data?: string; db?: string }) => {
+    const days = positiveInt('--expiring-within', opts.expiringWithin) ?? 60;
+    await withStore(io, opts, async (store) => {
+      const rows = licensesFor(store).report(null, io.now(), days);
+      if (opts.json) {
+        io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      io.stdout(
+        table([
+          ['PRODUCT', 'ORG', 'TYPE', 'PURCHASED', 'USED', 'AVAILABLE', 'STATUS', 'BEYOND THE COUNT'],
+          ...rows.map((r) => [r.product, r.org, r.type, r.purchased === null ? 'site' : String(r.purchased), String(r.used), r.available === null ? '-' : String(r.available), r.overBy ? `${r.status} (+${r.overBy})` : r.status, r.beyondDevices.map((d) => d.hostname).join(' ')]),
+        ]),
+      );
+    });
+  });
+
+  const software = program.command('software').description('The normalised software inventory.').configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+  common(software.command('products').description('Products installed across the fleet, with their approval status.').option('--json', 'JSON output')).action(
+    async (opts: { json?: boolean; data?: string; db?: string }) => {
+      await withStore(io, opts, async (store) => {
+        const service = licensesFor(store);
+        const items = [];
+        for (let offset = 0; ; offset += 500) {
+          const page = service.store.products({ scope: null, limit: 500, offset });
+          items.push(...page.items);
+          if (page.items.length < 500) break;
+        }
+        if (opts.json) {
+          io.stdout(`${JSON.stringify(items, null, 2)}\n`);
+          return;
+        }
+        io.stdout(table([['PRODUCT', 'STATUS', 'DEVICES', 'USERS', 'VERSIONS'], ...items.map((p) => [p.product, p.status, String(p.devices), String(p.users), p.versions.map((v) => v.version ?? '?').slice(0, 5).join(' ')])]));
+      });
+    },
+  );
 
   return program;
 }

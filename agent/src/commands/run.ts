@@ -8,7 +8,7 @@ import {
   type ClientTuning,
   type UsbEventSource,
 } from '../daemon/daemon';
-import { execStream } from '../exec';
+import { exec, execStream } from '../exec';
 import { scanAll } from '../scan';
 import { systemContext } from '../probes/context';
 import { consoleUser, systemLibraries } from '../probes/device';
@@ -17,6 +17,9 @@ import { systemUsbEvents } from '../probes/usb/watch-source';
 import { resolveStateDir } from '../state/paths';
 import { AgentStateStore, type Enrolment } from '../state/state';
 import { Outbox, type OutboxOptions } from '../transport/outbox';
+import { findSessionUser } from '../probes/screenlock/screenlock.linux';
+import { serveTray, systemTrayUser, TrayStatusKeeper } from '../tray/serve';
+import { AGENT_VERSION } from '../version';
 import type { CommandIO } from './io';
 
 export interface RunOptions {
@@ -26,6 +29,10 @@ export interface RunOptions {
   timeoutSeconds?: number;
   /** Scan at this interval instead of the collector's (tests and benchmarks). */
   scanIntervalSeconds?: number;
+  /** The tray socket (`--tray-socket`); the per-user default otherwise. Served by `run` without --once. */
+  traySocket?: string;
+  /** Root: the user the tray socket is for (`--tray-user`); else the console/session user. */
+  trayUser?: string;
 }
 
 export interface RunDeps {
@@ -40,6 +47,8 @@ export interface RunDeps {
   os?: OsName;
   now?: () => Date;
   randomUUID?: () => string;
+  /** The daemon's uid (process.getuid() by default): root makes the tray socket for the session user. */
+  uid?: number;
 }
 
 async function systemScan(): Promise<Facts> {
@@ -100,7 +109,10 @@ export async function runCommand(opts: RunOptions, io: CommandIO, deps: RunDeps 
     io.stderr.write(`vigie-agent run: cannot open the outbox in ${store.outboxDir}: ${(e as Error).message}\n`);
     return EXIT_NOT_DELIVERED;
   }
+  // The service keeps what the collector says about this device for the tray; --once has no tray to serve.
+  const keeper = opts.once ? undefined : await TrayStatusKeeper.load(store.dir, io.logger);
   const daemon = await Daemon.create({
+    observer: keeper,
     store,
     outbox,
     enrolment,
@@ -120,12 +132,46 @@ export async function runCommand(opts: RunOptions, io: CommandIO, deps: RunDeps 
     return result.code;
   }
   const own = deps.signal ? undefined : processSignal();
+  // Served only by the service: `keeper` exists whenever --once is off.
+  const tray = await serveTrayFor(daemon, keeper as TrayStatusKeeper, enrolment.server, opts, io, deps);
   try {
     io.logger.info({ server: enrolment.server, deviceId: enrolment.deviceId }, 'agent running');
     const result = await daemon.run(deps.signal ?? (own as { signal: AbortSignal }).signal);
     if (result.code !== EXIT_OK) io.stderr.write(`vigie-agent run: ${result.message}\n`);
     return result.code;
   } finally {
+    await tray.close();
     own?.dispose();
   }
+}
+
+/** Serves the tray socket beside the daemon; a socket that cannot be made is a warning, never a stop. */
+async function serveTrayFor(
+  daemon: Daemon,
+  keeper: TrayStatusKeeper,
+  collector: string,
+  opts: RunOptions,
+  io: CommandIO,
+  deps: RunDeps,
+): Promise<{ close(): Promise<void> }> {
+  return serveTray({
+    keeper,
+    daemon,
+    agentVersion: AGENT_VERSION,
+    collector,
+    socketPath: opts.traySocket,
+    findUser: systemTrayUser({
+      platform: process.platform,
+      exec,
+      trayUser: opts.trayUser,
+      findSessionUser: async () => {
+        const user = await findSessionUser(systemContext());
+        return typeof user === 'string' ? user : { uid: user.uid, name: user.session.name };
+      },
+    }),
+    platform: process.platform,
+    env: process.env,
+    uid: deps.uid ?? process.getuid?.(),
+    log: io.logger,
+  });
 }

@@ -7,6 +7,7 @@ import {
   type Facts,
   type OsName,
   type ReportBody,
+  type StatusMessage,
   type UsbEvent,
 } from '@vigie/shared';
 import type { BackoffOptions } from '../transport/backoff';
@@ -36,6 +37,16 @@ export interface ClientTuning {
   maxFrameBytes?: number;
 }
 
+/** Told what the collector says about this device and when reports go: the tray's status server keeps it (agent/src/tray/serve.ts). */
+export interface DaemonObserver {
+  onConfig?(config: ConfigMessage): void;
+  onStatus?(status: StatusMessage): void;
+  /** A report was scanned and queued for delivery. */
+  onReportQueued?(at: Date): void;
+  /** The collector acknowledged a report. */
+  onReportAcked?(at: Date): void;
+}
+
 export interface DaemonOptions {
   store: AgentStateStore;
   outbox: Outbox;
@@ -50,6 +61,7 @@ export interface DaemonOptions {
   client?: ClientTuning;
   /** Scan at this interval whatever the collector sets (tests and benchmarks). */
   intervalOverrideSeconds?: number;
+  observer?: DaemonObserver;
 }
 
 export interface RunResult {
@@ -107,8 +119,15 @@ export class Daemon {
       logger: options.logger,
       now: this.now,
       handlers: {
-        onConfig: (config) => void this.onConfig(config),
-        onAck: (entry, ack) => this.onAck(entry, ack).finally(() => this.notify()),
+        onConfig: (config) => {
+          options.observer?.onConfig?.(config);
+          void this.onConfig(config);
+        },
+        onStatus: (status) => options.observer?.onStatus?.(status),
+        onAck: (entry, ack) => {
+          if (entry.message.type === 'report') options.observer?.onReportAcked?.(this.now());
+          return this.onAck(entry, ack).finally(() => this.notify());
+        },
         onNeedFullReport: (entry) => this.onNeedFullReport(entry),
         onRescan: () => this.requestScan(),
         onRefused: () => {
@@ -130,6 +149,11 @@ export class Daemon {
 
   get intervalSeconds(): number {
     return this.options.intervalOverrideSeconds ?? this.sync.meta.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
+  }
+
+  /** Connected to the collector and past the handshake. */
+  get connected(): boolean {
+    return this.client.state === 'ready';
   }
 
   /** Scans now, or right after the scan under way. */
@@ -180,6 +204,7 @@ export class Daemon {
     this.sync.head = { facts, factsHash: hash };
     await this.options.store.writeHead(this.sync.head);
     this.options.logger.info({ seq: entry.seq, kind: body.kind }, 'report queued');
+    this.options.observer?.onReportQueued?.(this.now());
     this.client.kick();
     return entry;
   }

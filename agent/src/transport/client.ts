@@ -10,6 +10,7 @@ import {
   type HelloMessage,
   type Message,
   type OsName,
+  type StatusMessage,
 } from '@vigie/shared';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { Logger } from './logger';
@@ -130,6 +131,8 @@ export interface AgentClientHandlers {
   /** The collector could not apply a delta (or wants a full report): the entry has left the outbox. */
   onNeedFullReport?: (entry: OutboxEntry | undefined) => void;
   onRescan?: () => void;
+  /** The device's status as the collector last evaluated it (sent after each stored report). */
+  onStatus?: (status: StatusMessage) => void;
   /** The collector refused a message for good (schema, too large): it was dropped and counted. */
   onRefused?: (entry: OutboxEntry | undefined, error: ErrorMessage) => void;
   /** Retrying cannot help; the client has stopped. */
@@ -363,6 +366,9 @@ export class AgentClient {
       }
       case 'rescan':
         handlers.onRescan?.();
+        return;
+      case 'status':
+        handlers.onStatus?.(msg);
         return;
       case 'error':
         await this.onError(msg);

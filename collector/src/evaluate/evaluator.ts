@@ -2,6 +2,7 @@ import {
   catalogFromRules,
   evaluate,
   remediationFor,
+  type ApprovalStatus,
   type AuthorisedUsb,
   type ConfigMessage,
   type OsName,
@@ -40,6 +41,31 @@ export class PolicyEvaluator {
   async refreshCatalog(): Promise<void> {
     const rules = await this.store.listCatalogRules();
     this.catalog = catalogFromRules(rules.map((r) => ({ name: r.name, publisher: r.publisher ?? undefined, product: r.product, status: r.status })));
+  }
+
+  /** The licenses module's catalog (normalisation rules + product approvals) replaces the legacy one. */
+  setSoftwareCatalog(catalog: SoftwareCatalog): void {
+    this.catalog = catalog;
+  }
+
+  /** Which approval statuses fail the software rules: an operator setting over the policy's default. */
+  setSoftwareFailOn(failOn: ApprovalStatus[]): void {
+    this.policy.rules.forEach((rule, i) => {
+      if (rule.check.kind !== 'software') return;
+      const next: Rule = { ...rule, check: { ...rule.check, failOn: [...failOn] } };
+      this.policy.rules[i] = next;
+      this.rulesById.set(rule.id, next);
+    });
+  }
+
+  softwareRuleIds(): string[] {
+    return this.policy.rules.filter((r) => r.check.kind === 'software').map((r) => r.id);
+  }
+
+  /** Re-evaluates only these rules from the stored facts (a catalog change touches one rule); the device's other findings stay. */
+  async reevaluateRules(deviceId: string, ruleIds: ReadonlySet<string>, now: Date) {
+    const derive = this.derive({ authorisedUsb: [] });
+    return this.store.reevaluateDevice(deviceId, (input) => ({ findings: derive(input).findings.filter((f) => ruleIds.has(f.ruleId)), timeline: [] }), now, { partial: true });
   }
 
   /** Reads what the evaluation needs from the store before the (synchronous) transaction starts. */

@@ -18,6 +18,7 @@ import type { PolicyEvaluator } from '../evaluate/evaluator';
 import type { LiveHub } from '../server/live';
 import { randomToken, sha256Hex } from '../util/crypto';
 import { TokenBucket } from './rate-limit';
+import { loadStatusMessage } from './status';
 
 export interface IngestOptions {
   maxFrameBytes: number;
@@ -238,6 +239,16 @@ export class AgentSession {
         this.send({ type: 'ack', id: report.reportId, status: 'stored', factsHash: result.factsHash });
         if (this.state.kind === 'authenticated') this.state = { ...this.state, device: result.device };
         publishEvaluation(this.deps.live, result);
+        await this.sendStatus(result.device.id);
+    }
+  }
+
+  /** The device's status for its tray, after the ack so it never delays it; a failure costs the tray one update, not the report. */
+  private async sendStatus(deviceId: string): Promise<void> {
+    try {
+      this.send(await loadStatusMessage(this.deps.store, deviceId, this.deps.evaluator.policyVersion(), this.deps.now()));
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'cannot send the device its status');
     }
   }
 

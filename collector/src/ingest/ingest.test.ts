@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { factsHash, type AckMessage, type ConfigMessage, type EnrolledMessage, type ErrorMessage, type Facts } from '@vigie/shared';
+import { factsHash, statusMessage, type AckMessage, type ConfigMessage, type EnrolledMessage, type ErrorMessage, type Facts, type StatusMessage } from '@vigie/shared';
 import { sampleDevice, sampleFacts, unencrypted } from '../testing/fixtures';
 import { startTestCollector, type TestCollector } from '../testing/harness';
 import type { TestAgent } from '../testing/agent-client';
@@ -66,6 +66,12 @@ describe('agent ingest over WSS', () => {
     const reportId = randomUUID();
     agent.send(fullReport(facts, reportId));
     expect(await agent.next<AckMessage>()).toEqual({ type: 'ack', id: reportId, status: 'stored', factsHash: factsHash(facts) });
+    // After the ack, the device's status for its tray: everything passes, nothing is due.
+    const compliant = statusMessage.parse(await agent.next<StatusMessage>());
+    expect(compliant).toMatchObject({ evaluatedAt: t.clock.now.toISOString(), policyVersion: 'issp-default@2026.11.1' });
+    expect(compliant.findings.map((f) => [f.ruleId, f.status, f.dueAt])).toEqual(
+      ['agent-reporting', 'approved-software', 'disk-encryption', 'screen-lock', 'usb-storage'].map((r) => [r, 'pass', null]),
+    );
     expect((await t.store.getFacts(deviceId))?.facts).toEqual(facts);
     const findings = await t.store.listFindings({ scope: null, deviceId, limit: 10, offset: 0 });
     expect(Object.fromEntries(findings.items.map((f) => [f.ruleId, f.status]))).toEqual({
@@ -87,6 +93,16 @@ describe('agent ingest over WSS', () => {
     agent.send({ type: 'report', reportId: deltaId, seq: 2, collectedAt: t.clock.now.toISOString(), body: { kind: 'delta', baseHash: factsHash(facts), sections: { encryption: unencrypted } } });
     const merged = { ...facts, encryption: unencrypted };
     expect(await agent.next<AckMessage>()).toEqual({ type: 'ack', id: deltaId, status: 'stored', factsHash: factsHash(merged) });
+    const failing = await agent.next<StatusMessage>();
+    expect(failing.findings.find((f) => f.ruleId === 'disk-encryption')).toEqual({
+      ruleId: 'disk-encryption',
+      status: 'fail',
+      severity: 'critical',
+      evidence: expect.stringContaining('/dev/sda2'),
+      firstSeenAt: t.clock.now.toISOString(),
+      dueAt: new Date(t.clock.now.getTime() + 7 * DAY_MS).toISOString(),
+      exempted: false,
+    });
     const ncs = await t.store.listNonconformities({ scope: null, limit: 10, offset: 0 }, t.clock.now);
     expect(ncs.items.map((n) => [n.ruleId, n.status, n.firstSeenAt, n.dueAt])).toEqual([
       ['disk-encryption', 'open', t.clock.now.toISOString(), new Date(t.clock.now.getTime() + 7 * DAY_MS).toISOString()],
@@ -98,6 +114,46 @@ describe('agent ingest over WSS', () => {
     agent.send({ type: 'report', reportId: staleId, seq: 3, collectedAt: t.clock.now.toISOString(), body: { kind: 'delta', baseHash: factsHash(facts), sections: { usb: { devices: [], events: [] } } } });
     expect(await agent.next<ErrorMessage>()).toMatchObject({ type: 'error', code: 'need-full-report', id: staleId });
     expect(await t.store.countReports(deviceId)).toBe(2);
+  });
+
+  it("sends the config's remediation steps for the device's own OS, in English and French", async () => {
+    const secret = await t.createSecret('acme');
+    const steps: Record<string, ConfigMessage['remediation'][string]['steps'] | undefined> = {};
+    for (const os of ['windows', 'macos', 'linux'] as const) {
+      const agent = await t.connect();
+      agent.hello(`machine-${os}`, undefined, { os });
+      agent.send({ type: 'enroll', secret, device: sampleDevice({ machineId: `machine-${os}`, os }) });
+      expect(await agent.next()).toMatchObject({ type: 'enrolled' });
+      const config = await agent.next<ConfigMessage>();
+      steps[os] = config.remediation['disk-encryption']?.steps;
+    }
+    expect(steps.windows?.en).toMatch(/BitLocker/);
+    expect(steps.windows?.fr).toMatch(/^Ouvrez Paramètres/);
+    expect(steps.macos?.en).toMatch(/FileVault/);
+    expect(steps.linux?.en).toMatch(/LUKS/);
+    // Each device gets its own OS's wording only.
+    expect(steps.windows?.en).not.toMatch(/FileVault|LUKS/);
+    expect(steps.macos?.fr).not.toMatch(/BitLocker/);
+  });
+
+  it("marks an exempted failure in the device's status, and clears due dates once fixed", async () => {
+    const { agent, deviceId } = await t.enrol();
+    agent.send(fullReport(sampleFacts({ encryption: unencrypted })));
+    expect(await agent.next()).toMatchObject({ type: 'ack', status: 'stored' });
+    const first = (await agent.next<StatusMessage>()).findings.find((f) => f.ruleId === 'disk-encryption');
+    expect(first).toMatchObject({ status: 'fail', exempted: false, dueAt: new Date(t.clock.now.getTime() + 7 * DAY_MS).toISOString() });
+
+    await t.store.createExemption({ deviceId, ruleId: 'disk-encryption', reason: 'lab machine', grantedBy: 'admin', expiresAt: new Date(t.clock.now.getTime() + 30 * DAY_MS), now: t.clock.now });
+    t.clock.now = new Date(t.clock.now.getTime() + 3_600_000);
+    agent.send(fullReport(sampleFacts({ encryption: unencrypted }), randomUUID(), 2));
+    expect(await agent.next()).toMatchObject({ type: 'ack', status: 'stored' });
+    const exempted = (await agent.next<StatusMessage>()).findings.find((f) => f.ruleId === 'disk-encryption');
+    expect(exempted).toMatchObject({ status: 'fail', exempted: true, firstSeenAt: first?.firstSeenAt, dueAt: first?.dueAt });
+
+    agent.send(fullReport(sampleFacts(), randomUUID(), 3));
+    expect(await agent.next()).toMatchObject({ type: 'ack', status: 'stored' });
+    const fixed = (await agent.next<StatusMessage>()).findings.find((f) => f.ruleId === 'disk-encryption');
+    expect(fixed).toMatchObject({ status: 'pass', exempted: false, firstSeenAt: null, dueAt: null });
   });
 
   it('stores a USB event once per event id', async () => {
@@ -124,6 +180,7 @@ describe('agent ingest over WSS', () => {
     const id = randomUUID();
     agent.send(fullReport(facts, id));
     expect(await agent.next<AckMessage>()).toMatchObject({ type: 'ack', id, status: 'stored' });
+    expect(await agent.next()).toMatchObject({ type: 'status' });
     const other = await t.connect();
     other.hello('machine-x');
     other.send({ type: 'enroll', secret: await t.createSecret(), device: sampleDevice({ machineId: 'machine-x' }) });

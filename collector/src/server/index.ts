@@ -10,6 +10,7 @@ import { DEFAULT_MAX_FRAME_BYTES, type Policy } from '@vigie/shared';
 import { AuthService, defaultAuthOptions, type AuthOptions, type AuthUser } from '../auth/service';
 import { PolicyEvaluator } from '../evaluate/evaluator';
 import { AgentSession, publishEvaluation, type IngestOptions } from '../ingest/agent-session';
+import { LicenseService } from '../licenses/service';
 import { loadPolicyFile } from '../policy';
 import type { AuditEntry, Datastore } from '../store/datastore';
 import { openStore } from '../store/open';
@@ -56,6 +57,8 @@ export interface RunningCollector {
   caCertPem: string;
   store: Datastore;
   evaluator: PolicyEvaluator;
+  /** null on a store the licenses module does not support yet. */
+  licenses: LicenseService | null;
   live: LiveHub;
   /** Runs the silent-device and exemption sweep now (at `now`, default the clock). */
   sweep(now?: Date): Promise<void>;
@@ -123,12 +126,14 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   const evaluator = new PolicyEvaluator(policy, db);
   await evaluator.refreshCatalog();
+  // The licenses module takes over the software catalog (normalisation rules and approvals).
+  const licenses = LicenseService.open(db, evaluator, now());
   const live = new LiveHub();
   const auth = new AuthService(db, { ...defaultAuthOptions, ...options.auth, lockout: { ...defaultAuthOptions.lockout, ...options.auth?.lockout } }, now, audit);
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const perSecond = options.rateLimit ?? 20;
   const ingestOptions: IngestOptions = { maxFrameBytes, rateLimit: { perSecond, burst: perSecond * 2 }, helloTimeoutMs: options.helloTimeoutMs ?? 10_000 };
-  const api = createApi({ store: db, auth, evaluator, live, now, bodyLimit: options.apiBodyLimit ?? 64 * 1024, audit, onError: (err) => logger.error({ err }, 'API request failed') });
+  const api = createApi({ store: db, auth, evaluator, licenses, live, now, bodyLimit: options.apiBodyLimit ?? 64 * 1024, audit, onError: (err) => logger.error({ err }, 'API request failed') });
   const serveStatic = createStaticHandler(options.uiDir === undefined ? defaultUiDir() : options.uiDir);
 
   const server = https.createServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
@@ -306,5 +311,5 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     return closing;
   };
 
-  return { url: `https://${urlHost}:${port}`, host, port, caFingerprint: tls.caFingerprint, caCertPem: tls.caCertPem, store: db, evaluator, live, sweep, close };
+  return { url: `https://${urlHost}:${port}`, host, port, caFingerprint: tls.caFingerprint, caCertPem: tls.caCertPem, store: db, evaluator, licenses, live, sweep, close };
 }

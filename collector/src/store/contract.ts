@@ -292,6 +292,73 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
       });
     });
 
+    describe('counts at scale', () => {
+      /** The summary and list totals as a recount of the listed rows: a store may keep counters, never stale ones. */
+      async function expectCountsMatchRows(now: Date): Promise<void> {
+        const devices = (await store.listDevices({ scope: null, limit: 500, offset: 0 })).items;
+        const findings = (await store.listFindings({ scope: null, limit: 500, offset: 0 })).items;
+        const ncs = (await store.listNonconformities({ scope: null, limit: 500, offset: 0 }, now)).items;
+        for (const scope of [null, ['acme'], ['beta'], []]) {
+          const inScope = <T extends { org: string }>(xs: T[]) => xs.filter((x) => scope === null || scope.includes(x.org));
+          const s = await store.summary({ scope, now, days: 1, silentCutoff: null });
+          const ds = inScope(devices);
+          expect({ devices: s.devices, compliantDevices: s.compliantDevices }).toEqual({ devices: ds.length, compliantDevices: ds.filter((d) => d.status === 'compliant').length });
+          const orgs = [...new Set(ds.map((d) => d.org))].sort();
+          expect(s.byOrg).toEqual(orgs.map((org) => ({ org, devices: ds.filter((d) => d.org === org).length, compliantDevices: ds.filter((d) => d.org === org && d.status === 'compliant').length })));
+          const fs = inScope(findings);
+          const rules = [...new Set(fs.map((f) => f.ruleId))].sort();
+          const count = (ruleId: string, status: string) => fs.filter((f) => f.ruleId === ruleId && f.status === status).length;
+          expect([...s.byRule].sort((a, b) => a.ruleId.localeCompare(b.ruleId))).toEqual(rules.map((ruleId) => ({ ruleId, pass: count(ruleId, 'pass'), fail: count(ruleId, 'fail'), unknown: count(ruleId, 'unknown') })));
+          const open = inScope(ncs).filter((n) => n.status === 'open');
+          expect(s.bySeverity).toEqual({ critical: 0, high: 0, medium: 0, low: 0, ...Object.fromEntries(['critical', 'high', 'medium', 'low'].map((sev) => [sev, open.filter((n) => n.severity === sev).length])) });
+          for (const status of [undefined, 'open', 'exempted', 'resolved'] as const) {
+            for (const filter of [{}, { org: 'acme' }, { rule: 'disk-encryption' }, { severity: 'critical' as const }]) {
+              const page = await store.listNonconformities({ scope, status, ...filter, limit: 500, offset: 0 }, now);
+              expect({ status, filter, total: page.total }).toEqual({ status, filter, total: page.items.length });
+            }
+          }
+        }
+      }
+
+      it('keeps the summary and the list totals equal to a recount through opens, resolves, exemptions, sweeps, moves and revocations', async () => {
+        const a = await enrol('m-a', 'acme', 'alpha');
+        const b = await enrol('m-b', 'acme', 'bravo');
+        const c = await enrol('m-c', 'beta', 'charlie');
+        await expectCountsMatchRows(T0);
+        // Opens, with severities.
+        await report(a.id, sampleFacts(), fixed([finding('disk-encryption', 'fail', 7, 'critical'), finding('screen-lock', 'fail', 7, 'medium'), finding('agent-reporting', 'pass')]), at(1));
+        await report(b.id, sampleFacts(), fixed([finding('disk-encryption', 'pass'), finding('screen-lock', 'unknown'), finding('agent-reporting', 'pass')]), at(1));
+        await report(c.id, sampleFacts(), fixed([finding('disk-encryption', 'fail', 7, 'high'), finding('agent-reporting', 'pass')]), at(2));
+        await expectCountsMatchRows(at(2));
+        // A severity change on an open one, an unknown that keeps it open, a pass that resolves one.
+        await report(a.id, sampleFacts(), fixed([finding('disk-encryption', 'fail', 7, 'high'), finding('screen-lock', 'unknown'), finding('agent-reporting', 'pass')]), at(3));
+        await report(c.id, sampleFacts(), fixed([finding('disk-encryption', 'pass'), finding('agent-reporting', 'pass')]), at(3));
+        await expectCountsMatchRows(at(3));
+        // Exemptions: one that expires, one revoked, two on the same non-conformity.
+        await store.createExemption({ deviceId: a.id, ruleId: 'disk-encryption', reason: 'r', grantedBy: 'root', expiresAt: at(10), now: at(4) });
+        await store.createExemption({ deviceId: a.id, ruleId: 'disk-encryption', reason: 'r2', grantedBy: 'root', expiresAt: at(8), now: at(4) });
+        const ex = await store.createExemption({ deviceId: a.id, ruleId: 'screen-lock', reason: 'r', grantedBy: 'root', expiresAt: at(100), now: at(4) });
+        await expectCountsMatchRows(at(5));
+        await store.revokeExemption(ex.id, 'root', at(6));
+        await expectCountsMatchRows(at(6));
+        await store.refreshDeviceStatus(a.id, at(11));
+        await expectCountsMatchRows(at(11));
+        // The silent sweep: the check-in rule fails for a device not seen for a day.
+        for (const id of await store.listSilentDevices('agent-reporting', at(30 - DAY), 10)) {
+          await store.reevaluateDevice(id, fixed([finding('disk-encryption', 'pass'), finding('agent-reporting', 'fail', 0, 'low')]), at(30));
+        }
+        await expectCountsMatchRows(at(30));
+        // A rule that no longer applies, a move to another org, a revocation and a re-enrolment.
+        await store.reevaluateDevice(b.id, fixed([finding('agent-reporting', 'fail', 0, 'low')]), at(31));
+        await store.updateDevice(b.id, { org: 'beta' }, at(31));
+        await expectCountsMatchRows(at(31));
+        await store.revokeDevice(c.id, at(32));
+        await expectCountsMatchRows(at(32));
+        await store.enrollDevice({ newId: randomUUID(), machineId: 'm-c', org: 'acme', tokenHash: 'tok-c2', device: sampleDevice({ machineId: 'm-c', hostname: 'charlie' }), now: at(33) });
+        await expectCountsMatchRows(at(33));
+      });
+    });
+
     describe('users, sessions and audit', () => {
       it('creates a user once', async () => {
         expect(await store.createUser({ username: 'root', passwordHash: 'scrypt$x', role: 'admin', orgs: ['*'], now: T0 })).toBe('created');

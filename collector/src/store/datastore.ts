@@ -297,7 +297,8 @@ export interface Datastore {
   // Ingest: facts, findings and non-conformities change together, in one transaction.
   applyReport(input: ApplyReportInput, derive: DeriveFn): Promise<ApplyReportResult>;
   /** Evaluates the stored facts again (a CIAT level changed, a device fell silent, an exemption changed). */
-  reevaluateDevice(deviceId: string, derive: DeriveFn, now: Date): Promise<EvaluationResult | null>;
+  /** With `partial`, only the findings derive returns are written; the device's other findings stay. */
+  reevaluateDevice(deviceId: string, derive: DeriveFn, now: Date, options?: { partial?: boolean }): Promise<EvaluationResult | null>;
   /** Devices last seen before `cutoff` whose finding for `ruleId` is not already a failure: the silent-device sweep's work. */
   listSilentDevices(ruleId: string, cutoff: Date, limit: number): Promise<string[]>;
   /** Devices with an exemption that ended (expired) in [from, to): their status must be recomputed. */

@@ -33,11 +33,16 @@ export type SetCollectorResult = { ok: true; config: ConsoleConfig } | { ok: fal
 
 /** An API call that the main process makes to the collector on the renderer's behalf. */
 export interface ApiRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** A path under /api/v1/, with its query string. Never an absolute URL. */
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * 'base64': the response body is binary (a PDF report) and comes back base64-encoded, since
+   * IPC and the transport carry strings and decoding bytes as text would corrupt them. Default 'text'.
+   */
+  responseType?: 'text' | 'base64';
 }
 
 export type ApiResponse =

@@ -25,6 +25,15 @@ describe('API proxy', () => {
     expect(init.redirect).toBe('error');
   });
 
+  it('forwards PUT, and returns a binary body base64-encoded when asked', async () => {
+    const pdf = Buffer.from([0x25, 0x50, 0x44, 0x46, 0xff, 0x00, 0xe2]);
+    const fetchFn = jest.fn(async () => new Response(pdf, { status: 200, headers: { 'content-type': 'application/pdf' } }));
+    const r = await forwardApiRequest(fetchFn, 'https://c.example', { method: 'GET', path: '/api/v1/licenses/report.pdf', headers: {}, responseType: 'base64' });
+    expect(r).toEqual({ ok: true, status: 200, contentType: 'application/pdf', body: pdf.toString('base64') });
+    const put = await forwardApiRequest(jest.fn(async () => new Response('{}', { status: 200 })), 'https://c.example', { method: 'PUT', path: '/api/v1/software/settings', headers: {}, body: '{}' });
+    expect(put).toMatchObject({ ok: true, status: 200 });
+  });
+
   it('reports a missing collector, a refused path and a network failure as values', async () => {
     const fetchFn = jest.fn(async () => {
       throw new Error('ECONNREFUSED');

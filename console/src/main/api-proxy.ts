@@ -7,7 +7,7 @@
 import type { ApiRequest, ApiResponse } from '../common/ipc';
 
 const forwardedHeaders = new Set(['authorization', 'content-type', 'accept', 'accept-language']);
-const methods = new Set(['GET', 'POST', 'PATCH', 'DELETE']);
+const methods = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 export const apiTimeoutMs = 30_000;
 
 export function isAllowedApiPath(p: string): boolean {
@@ -35,7 +35,8 @@ export async function forwardApiRequest(fetchFn: FetchLike, collectorUrl: string
       redirect: 'error',
       signal: AbortSignal.timeout(apiTimeoutMs),
     });
-    return { ok: true, status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+    const body = req.responseType === 'base64' ? Buffer.from(await res.arrayBuffer()).toString('base64') : await res.text();
+    return { ok: true, status: res.status, contentType: res.headers.get('content-type') ?? '', body };
   } catch (err) {
     return { ok: false, reason: 'network', message: err instanceof Error ? err.message : String(err) };
   }

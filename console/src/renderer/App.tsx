@@ -21,6 +21,8 @@ import { Nonconformities } from './views/Nonconformities';
 import { Devices } from './views/Devices';
 import { DeviceDetail } from './views/DeviceDetail';
 import { Audit } from './views/Audit';
+import { Licenses } from './views/Licenses';
+import { Software } from './views/Software';
 
 declare global {
   interface Window {
@@ -279,6 +281,10 @@ function View({ route }: { route: Route }) {
       return <DeviceDetail id={route.id ?? ''} key={route.id} />;
     case 'audit':
       return <Audit params={route.params} />;
+    case 'licenses':
+      return <Licenses params={route.params} />;
+    case 'software':
+      return <Software params={route.params} />;
   }
 }
 

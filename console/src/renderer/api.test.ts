@@ -1,4 +1,4 @@
-import { apiErrorCodes, bridgeTransport, createApiClient, queryString, toApiError, type Transport } from './api';
+import { apiErrorCodes, base64ToBytes, bridgeTransport, bytesToBase64, createApiClient, fetchTransport, queryString, toApiError, type Transport } from './api';
 import type { ApiRequest, ConsoleBridge } from '../common/ipc';
 
 describe('API error mapping', () => {
@@ -83,5 +83,40 @@ describe('API client', () => {
     } as unknown as ConsoleBridge;
     const r = await bridgeTransport(bridge)({ method: 'GET', path: '/api/v1/me', headers: {} });
     expect(r).toEqual({ code: 'network', message: 'network: certificate refused', status: 0 });
+  });
+
+  it('sends the purchases CSV as text/csv, and changes approvals with PUT', async () => {
+    const seen: ApiRequest[] = [];
+    const api = createApiClient({ transport: async (req) => (seen.push(req), { status: 200, contentType: 'application/json', body: '{"rows":[],"valid":0,"invalid":0,"imported":0}' }), getToken: () => 't' });
+    const csv = 'product,type,seats\nZoom,site,\n';
+    expect(await api.importLicenses(csv, true)).toMatchObject({ ok: true, value: { imported: 0 } });
+    expect(seen[0]).toMatchObject({ method: 'POST', path: '/api/v1/licenses/import?dryRun=true', body: csv, headers: { 'content-type': 'text/csv', authorization: 'Bearer t' } });
+    await api.importLicenses(csv, false);
+    expect(seen[1]?.path).toBe('/api/v1/licenses/import?dryRun=false');
+    await api.setApproval('Adobe Acrobat Pro', 'denied', 'no budget');
+    expect(seen[2]).toMatchObject({ method: 'PUT', path: '/api/v1/software/products/Adobe%20Acrobat%20Pro/approval' });
+    expect(JSON.parse(seen[2]!.body!)).toEqual({ status: 'denied', reason: 'no budget' });
+  });
+
+  it('asks for the PDF report as base64, and the browser transport encodes only a successful binary answer', async () => {
+    const seen: ApiRequest[] = [];
+    const api = createApiClient({ transport: async (req) => (seen.push(req), { status: 200, contentType: 'application/pdf', body: 'JVBERg==' }), getToken: () => 't' });
+    expect(await api.licenseReportPdf(30)).toEqual({ ok: true, value: 'JVBERg==' });
+    expect(seen[0]).toMatchObject({ path: '/api/v1/licenses/report.pdf?expiringWithinDays=30', responseType: 'base64', headers: { accept: 'application/pdf' } });
+
+    const bytes = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x0a, 0xe2, 0xe3, 0xcf, 0xd3, 0x00, 0xff]);
+    const pdfFetch = (async () => new Response(bytes, { status: 200, headers: { 'content-type': 'application/pdf' } })) as typeof fetch;
+    const ok = await fetchTransport(pdfFetch)({ method: 'GET', path: '/api/v1/licenses/report.pdf', headers: {}, responseType: 'base64' });
+    expect(ok).toMatchObject({ status: 200, contentType: 'application/pdf' });
+    expect(Array.from(base64ToBytes((ok as { body: string }).body))).toEqual(Array.from(bytes));
+
+    const errFetch = (async () => new Response('{"error":{"code":"forbidden","message":"no"}}', { status: 403 })) as typeof fetch;
+    const err = await fetchTransport(errFetch)({ method: 'GET', path: '/api/v1/licenses/report.pdf', headers: {}, responseType: 'base64' });
+    expect(err).toMatchObject({ status: 403, body: '{"error":{"code":"forbidden","message":"no"}}' });
+  });
+
+  it('base64-encodes large byte arrays without overflowing the call stack', () => {
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    expect(Array.from(base64ToBytes(bytesToBase64(big)))).toEqual(Array.from(big));
   });
 });

@@ -253,6 +253,128 @@ export interface ExemptionInput {
   expiresAt: string;
 }
 
+// ---------- software catalog, approvals and licenses (docs/licenses-api.md) ----------
+
+export type ProductStatus = ApprovalStatus;
+export const productStatuses: readonly ProductStatus[] = ['approved', 'denied', 'unreviewed'];
+
+export interface CatalogRule {
+  id: string;
+  position: number;
+  /** A case-insensitive regular expression on the installed entry's name. */
+  namePattern: string;
+  publisherPattern: string | null;
+  os: OsName | null;
+  product: string;
+  /** One capture group giving the normalised version; null keeps the raw version. */
+  versionPattern: string | null;
+  /** OS components and drivers: not products at all. */
+  ignore: boolean;
+}
+
+export interface CatalogRuleInput {
+  namePattern: string;
+  publisherPattern?: string | null;
+  os?: OsName | null;
+  product: string;
+  versionPattern?: string | null;
+  ignore?: boolean;
+  position?: number;
+}
+
+export interface SoftwareProduct {
+  product: string;
+  status: ProductStatus;
+  devices: number;
+  users: number;
+  versions: { version: string; devices: number }[];
+  publishers: string[];
+}
+
+export interface SoftwareQuery {
+  q?: string;
+  status?: ProductStatus | '';
+  org?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ProductDevice {
+  deviceId: string;
+  hostname: string;
+  owner: string | null;
+  org: string;
+  version: string;
+  rawName: string;
+}
+
+export interface SoftwareSettings {
+  failOn: ('denied' | 'unreviewed')[];
+}
+
+export type LicenseType = 'per-device' | 'per-user' | 'site';
+export const licenseTypes: readonly LicenseType[] = ['per-device', 'per-user', 'site'];
+
+export interface License {
+  id: string;
+  product: string;
+  type: LicenseType;
+  /** null for a site license. */
+  seats: number | null;
+  purchasedAt: string;
+  expiresAt: string | null;
+  cost: number | null;
+  currency: string;
+  /** An org, or '*' for all. */
+  org: string;
+  reference: string;
+}
+
+export type LicenseInput = Omit<License, 'id'>;
+
+export interface ImportRow {
+  line: number;
+  license?: LicenseInput;
+  errors: string[];
+}
+
+export interface ImportResult {
+  rows: ImportRow[];
+  valid: number;
+  invalid: number;
+  imported: number;
+}
+
+export type ReconciliationStatus = 'ok' | 'over-deployed' | 'unlicensed' | 'expiring' | 'expired';
+export const reconciliationStatuses: readonly ReconciliationStatus[] = ['over-deployed', 'unlicensed', 'expired', 'expiring', 'ok'];
+
+export interface Reconciliation {
+  product: string;
+  type: LicenseType | null;
+  /** The org scope of this line, when the collector reports per org. */
+  org?: string;
+  purchased: number | null;
+  used: number;
+  available: number | null;
+  status: ReconciliationStatus;
+  overBy: number;
+  beyondDevices: { deviceId: string; hostname: string }[];
+  expiringLicenses: License[];
+  unusedSeats90d: number;
+}
+
+export interface LicenseReport {
+  items: Reconciliation[];
+  generatedAt?: string;
+}
+
+export interface LicenseDrillDown {
+  product: string;
+  licenses: License[];
+  devices: { deviceId: string; hostname: string; owner: string | null; org: string; version: string; beyondCount: boolean }[];
+  users: { user: string; devices: number }[];
+}
+
 /** Live messages from /api/v1/live. */
 export type LiveMessage =
   | { type: 'device-updated'; deviceId: string }
@@ -277,11 +399,27 @@ export function fetchTransport(fetchFn: typeof fetch = (...a) => fetch(...a)): T
       const init: RequestInit = { method: req.method, headers: req.headers, credentials: 'same-origin', cache: 'no-store' };
       if (req.body !== undefined) init.body = req.body;
       const res = await fetchFn(req.path, init);
-      return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
+      // An error answer is a JSON error body even for a binary request: only a 2xx is encoded.
+      const body = req.responseType === 'base64' && res.ok ? bytesToBase64(new Uint8Array(await res.arrayBuffer())) : await res.text();
+      return { status: res.status, contentType: res.headers.get('content-type') ?? '', body };
     } catch (err) {
       return networkError(err instanceof Error ? err.message : String(err));
     }
   };
+}
+
+/** Base64 of bytes, in chunks so a multi-megabyte PDF does not overflow the argument list. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+export function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 export function bridgeTransport(bridge: ConsoleBridge): Transport {
@@ -307,6 +445,14 @@ export function queryString(params: object): string {
   return s ? `?${s}` : '';
 }
 
+/** A request body sent as is (the CSV import), not as JSON. */
+export class RawBody {
+  constructor(
+    readonly text: string,
+    readonly contentType: string,
+  ) {}
+}
+
 export interface ApiClientOptions {
   transport: Transport;
   getToken: () => string | null;
@@ -315,12 +461,20 @@ export interface ApiClientOptions {
 }
 
 export function createApiClient(opts: ApiClientOptions) {
-  async function call<T>(method: ApiRequest['method'], path: string, body?: unknown, parse: 'json' | 'text' = 'json'): Promise<Result<T>> {
-    const headers: Record<string, string> = { accept: parse === 'json' ? 'application/json' : 'text/csv' };
+  /**
+   * `parse`: 'json' (the default), 'text' (a CSV export) or 'base64' (a binary export, base64-encoded
+   * by the transport). `body` is sent as JSON unless it is a `RawBody` (the CSV import).
+   */
+  async function call<T>(method: ApiRequest['method'], path: string, body?: unknown, parse: 'json' | 'text' | 'base64' = 'json', accept?: string): Promise<Result<T>> {
+    const headers: Record<string, string> = { accept: accept ?? (parse === 'json' ? 'application/json' : 'text/csv') };
     const token = opts.getToken();
     if (token) headers.authorization = `Bearer ${token}`;
     const req: ApiRequest = { method, path: apiBase + path, headers };
-    if (body !== undefined) {
+    if (parse === 'base64') req.responseType = 'base64';
+    if (body instanceof RawBody) {
+      headers['content-type'] = body.contentType;
+      req.body = body.text;
+    } else if (body !== undefined) {
       headers['content-type'] = 'application/json';
       req.body = JSON.stringify(body);
     }
@@ -331,7 +485,7 @@ export function createApiClient(opts: ApiClientOptions) {
       if (error.code === 'unauthenticated' && path !== '/login') opts.onUnauthenticated?.(error);
       return { ok: false, error };
     }
-    if (parse === 'text') return { ok: true, value: res.body as T };
+    if (parse !== 'json') return { ok: true, value: res.body as T };
     if (res.status === 204 || res.body === '') return { ok: true, value: undefined as T };
     try {
       return { ok: true, value: JSON.parse(res.body) as T };
@@ -357,6 +511,29 @@ export function createApiClient(opts: ApiClientOptions) {
     createExemption: (input: ExemptionInput) => call<Exemption>('POST', '/exemptions', input),
     revokeExemption: (id: string) => call<void>('DELETE', `/exemptions/${encodeURIComponent(id)}`),
     audit: (q: AuditQuery) => call<Page<AuditEntry>>('GET', `/audit${queryString(q)}`),
+
+    catalogRules: () => call<{ catalogVersion: number; items: CatalogRule[] }>('GET', '/catalog/rules'),
+    createCatalogRule: (input: CatalogRuleInput) => call<CatalogRule>('POST', '/catalog/rules', input),
+    updateCatalogRule: (id: string, patch: Partial<CatalogRuleInput>) => call<CatalogRule>('PATCH', `/catalog/rules/${encodeURIComponent(id)}`, patch),
+    deleteCatalogRule: (id: string) => call<void>('DELETE', `/catalog/rules/${encodeURIComponent(id)}`),
+    softwareProducts: (q: SoftwareQuery) => call<Page<SoftwareProduct>>('GET', `/software/products${queryString(q)}`),
+    setApproval: (product: string, status: ProductStatus, reason?: string) =>
+      call<unknown>('PUT', `/software/products/${encodeURIComponent(product)}/approval`, reason ? { status, reason } : { status }),
+    productDevices: (product: string) => call<{ items: ProductDevice[] }>('GET', `/software/products/${encodeURIComponent(product)}/devices`),
+    softwareSettings: () => call<SoftwareSettings>('GET', '/software/settings'),
+    setSoftwareSettings: (s: SoftwareSettings) => call<SoftwareSettings>('PUT', '/software/settings', s),
+
+    licenses: () => call<{ items: License[] }>('GET', '/licenses'),
+    createLicense: (input: LicenseInput) => call<License>('POST', '/licenses', input),
+    updateLicense: (id: string, patch: Partial<LicenseInput>) => call<License>('PATCH', `/licenses/${encodeURIComponent(id)}`, patch),
+    deleteLicense: (id: string) => call<void>('DELETE', `/licenses/${encodeURIComponent(id)}`),
+    /** The purchases CSV, checked only (dryRun) or imported; with any invalid row the collector imports nothing. */
+    importLicenses: (csv: string, dryRun: boolean) => call<ImportResult>('POST', `/licenses/import${queryString({ dryRun })}`, new RawBody(csv, 'text/csv')),
+    licenseReport: (expiringWithinDays = 60) => call<LicenseReport>('GET', `/licenses/report${queryString({ expiringWithinDays })}`),
+    licenseReportCsv: (expiringWithinDays = 60) => call<string>('GET', `/licenses/report.csv${queryString({ expiringWithinDays })}`, undefined, 'text'),
+    /** The PDF, base64-encoded (see ApiRequest.responseType). */
+    licenseReportPdf: (expiringWithinDays = 60) => call<string>('GET', `/licenses/report.pdf${queryString({ expiringWithinDays })}`, undefined, 'base64', 'application/pdf'),
+    licenseDrillDown: (product: string) => call<LicenseDrillDown>('GET', `/licenses/report/${encodeURIComponent(product)}`),
   };
 }
 

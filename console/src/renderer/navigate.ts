@@ -11,7 +11,16 @@ export function navigate(hash: string, replace = false): void {
 
 /** Saves text as a file through a temporary object URL (works in the browser and in the desktop app). */
 export function downloadText(fileName: string, text: string, type = 'text/csv;charset=utf-8'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(fileName, new Blob([text], { type }));
+}
+
+/** Saves bytes (a PDF report) as a file. */
+export function downloadBytes(fileName: string, bytes: Uint8Array<ArrayBuffer>, type: string): void {
+  downloadBlob(fileName, new Blob([bytes], { type }));
+}
+
+function downloadBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = fileName;

@@ -3,7 +3,7 @@
  * in the desktop app and at the collector's `/` without a server rewrite, and
  * filters live in the URL so back, reload and a shared link keep them.
  */
-export type RouteName = 'overview' | 'nonconformities' | 'devices' | 'device' | 'audit';
+export type RouteName = 'overview' | 'nonconformities' | 'devices' | 'device' | 'audit' | 'licenses' | 'software';
 
 export interface Route {
   name: RouteName;
@@ -18,6 +18,8 @@ const simple: Record<string, RouteName> = {
   nonconformities: 'nonconformities',
   devices: 'devices',
   audit: 'audit',
+  licenses: 'licenses',
+  software: 'software',
 };
 
 export function parseRoute(hash: string): Route {

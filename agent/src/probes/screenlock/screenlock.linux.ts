@@ -48,14 +48,15 @@ function failure(what: string, result: ExecResult): string {
   return `${what} failed: ${detail}`;
 }
 
-interface SessionUser {
+export interface SessionUser {
   session: LoginSession;
   uid: number;
   gid: number;
   home: string;
 }
 
-async function findSessionUser(ctx: ProbeContext): Promise<SessionUser | string> {
+/** The user at the active local graphical session; the tray socket (agent/src/tray/serve.ts) is made for them too. */
+export async function findSessionUser(ctx: ProbeContext): Promise<SessionUser | string> {
   const list = await ctx.exec(LOGINCTL, ['list-sessions', '--no-legend'], TIMEOUT);
   if (!ok(list)) return failure('loginctl list-sessions', list);
   const sessions: LoginSession[] = [];

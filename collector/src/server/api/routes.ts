@@ -4,6 +4,8 @@ import { severity as severitySchema, type Policy, type Rule } from '@vigie/share
 import type { AuthService, AuthUser } from '../../auth/service';
 import { canSeeOrg } from '../../auth/service';
 import type { PolicyEvaluator } from '../../evaluate/evaluator';
+import type { LicenseService } from '../../licenses/service';
+import { registerLicenseRoutes } from '../../licenses/routes';
 import { publishEvaluation } from '../../ingest/agent-session';
 import type { AuditEntry, Datastore, DeviceRecord, NonconformityQuery, NonconformityRecord, Role } from '../../store/datastore';
 import { toCsv } from '../../util/csv';
@@ -14,6 +16,8 @@ export interface ApiDeps {
   store: Datastore;
   auth: AuthService;
   evaluator: PolicyEvaluator;
+  /** The software catalog, approvals and licenses (docs/licenses-api.md); null when the store has no support. */
+  licenses?: LicenseService | null;
   live: LiveHub;
   now: () => Date;
   bodyLimit: number;
@@ -21,7 +25,7 @@ export interface ApiDeps {
   onError: (err: unknown) => void;
 }
 
-interface Ctx {
+export interface Ctx {
   req: IncomingMessage;
   res: ServerResponse;
   params: Record<string, string>;
@@ -32,10 +36,10 @@ interface Ctx {
   details: Record<string, unknown> | null;
 }
 
-type Handler = (ctx: Ctx) => Promise<unknown>;
+export type Handler = (ctx: Ctx) => Promise<unknown>;
 
 interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   pattern: RegExp;
   keys: string[];
   roles: readonly Role[] | 'all';
@@ -121,7 +125,7 @@ function fromQuery(search: URLSearchParams): Record<string, string> {
   return out;
 }
 
-function check<T>(value: T | ApiError): T {
+export function check<T>(value: T | ApiError): T {
   if (value instanceof ApiError) throw value;
   return value;
 }
@@ -298,6 +302,8 @@ export function createApi(deps: ApiDeps) {
   });
 
   route('GET', '/policy', 'all', async () => policy);
+
+  if (deps.licenses) registerLicenseRoutes({ route, body, deps, licenses: deps.licenses });
 
   async function login(req: IncomingMessage, res: ServerResponse, ip: string | null): Promise<void> {
     const raw = await readJsonBody(req, deps.bodyLimit);

@@ -193,6 +193,8 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements Datastore {
   readonly db: Database;
+  /** Called inside the report transaction after the facts are written; must be synchronous and cheap. */
+  onFactsStored: ((deviceId: string, os: OsName, previous: Facts | null, facts: Facts, now: Date) => void) | null = null;
   private readonly st: Record<string, Statement>;
 
   constructor(options: SqliteStoreOptions) {
@@ -230,8 +232,8 @@ export class SqliteStore implements Datastore {
       insertTimeline: p('INSERT INTO timeline (device_id, at, section, summary) VALUES (?, ?, ?, ?)'),
       timeline: p('SELECT at, section, summary FROM timeline WHERE device_id = ? ORDER BY id DESC LIMIT ?'),
       findingsByDevice: p('SELECT rule_id, status FROM findings WHERE device_id = ?'),
-      upsertFinding: p(`INSERT INTO findings (device_id, rule_id, org, status, severity, evidence, issp, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(device_id, rule_id) DO UPDATE SET org = excluded.org, status = excluded.status, severity = excluded.severity,
+      upsertFinding: p(`INSERT INTO findings (device_id, rule_id, org, active, status, severity, evidence, issp, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(device_id, rule_id) DO UPDATE SET org = excluded.org, active = excluded.active, status = excluded.status, severity = excluded.severity,
                         evidence = excluded.evidence, issp = excluded.issp, updated_at = excluded.updated_at`),
       deleteFinding: p('DELETE FROM findings WHERE device_id = ? AND rule_id = ?'),
       openNcs: p('SELECT id, rule_id FROM nonconformities WHERE device_id = ? AND resolved_at IS NULL'),
@@ -252,7 +254,7 @@ export class SqliteStore implements Datastore {
       insertUsbAuth: p('INSERT INTO authorised_usb (org, vendor_id, product_id, serial, note) VALUES (?, ?, ?, ?, ?)'),
       usbAuth: p('SELECT * FROM authorised_usb WHERE org IS NULL OR org = ?'),
       insertCatalog: p('INSERT INTO catalog_rules (name, publisher, product, status) VALUES (?, ?, ?, ?)'),
-      catalog: p('SELECT * FROM catalog_rules ORDER BY id'),
+      catalog: p('SELECT id, name, publisher, product, status FROM catalog_rules ORDER BY id'),
       insertUser: p('INSERT INTO users (username, password_hash, role, orgs, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING'),
       userByName: p('SELECT * FROM users WHERE username = ?'),
       throttle: p('SELECT failures, locked_until FROM login_throttle WHERE username = ?'),
@@ -421,6 +423,8 @@ export class SqliteStore implements Datastore {
         hasDevice: d ? 1 : 0,
         user: d?.user ?? null,
       });
+      // The licenses module's normalised inventory moves with the facts (collector/src/licenses).
+      this.onFactsStored?.(input.deviceId, d?.os ?? (row.os as OsName), previous, facts, input.now);
       this.get('insertReport').run(input.deviceId, input.reportId, input.seq, input.body.kind, input.collectedAt, nowIso);
       for (const change of derived.timeline) this.get('insertTimeline').run(input.deviceId, nowIso, change.section, change.summary);
       if (input.dropped > 0) {
@@ -440,7 +444,7 @@ export class SqliteStore implements Datastore {
     };
   }
 
-  async reevaluateDevice(deviceId: string, derive: DeriveFn, now: Date): Promise<EvaluationResult | null> {
+  async reevaluateDevice(deviceId: string, derive: DeriveFn, now: Date, options?: { partial?: boolean }): Promise<EvaluationResult | null> {
     const applied = this.db.transaction(() => {
       const row = this.get('deviceById').get(deviceId) as DeviceRow | undefined;
       const stored = this.get('factsByDevice').get(deviceId) as { facts: string } | undefined;
@@ -449,7 +453,7 @@ export class SqliteStore implements Datastore {
       const facts = JSON.parse(stored.facts) as Facts;
       const lastSeenAt = row.last_seen_at ? new Date(row.last_seen_at) : now;
       const derived = derive({ device: toDevice(row), previous: facts, facts, lastSeenAt, now });
-      return this.applyFindingsSync(deviceId, row.org, derived.findings, now, true);
+      return this.applyFindingsSync(deviceId, row.org, derived.findings, now, !options?.partial, row.revoked === 1);
     })();
     if (!applied) return null;
     return { device: (await this.getDevice(deviceId))!, opened: this.nonconformitiesById(applied.opened, now), resolved: applied.resolved, statusChanged: applied.statusChanged };
@@ -460,15 +464,17 @@ export class SqliteStore implements Datastore {
    * after the rule's grace days) unless one is open; a pass resolves it; an unknown
    * leaves it as it is, since unknown is never read as compliant nor as a new failure.
    */
-  private applyFindingsSync(deviceId: string, org: string, findings: EvaluatedFinding[], now: Date, replaceAll: boolean) {
+  private applyFindingsSync(deviceId: string, org: string, findings: EvaluatedFinding[], now: Date, replaceAll: boolean, revoked = false) {
     const nowIso = now.toISOString();
+    // findings.active mirrors the device: re-evaluating a revoked device must not bring its findings back into the summary.
+    const active = revoked ? 0 : 1;
     const open = new Map((this.get('openNcs').all(deviceId) as { id: number; rule_id: string }[]).map((r) => [r.rule_id, r.id]));
     const opened: number[] = [];
     const resolved: number[] = [];
     const seen = new Set<string>();
     for (const f of findings) {
       seen.add(f.ruleId);
-      this.get('upsertFinding').run(deviceId, f.ruleId, org, f.status, f.severity, f.evidence, JSON.stringify(f.issp), nowIso);
+      this.get('upsertFinding').run(deviceId, f.ruleId, org, active, f.status, f.severity, f.evidence, JSON.stringify(f.issp), nowIso);
       const ncId = open.get(f.ruleId);
       if (f.status === 'fail') {
         if (ncId !== undefined) this.get('refreshNc').run(f.severity, severityRank[f.severity], f.evidence, ncId);
@@ -605,16 +611,45 @@ export class SqliteStore implements Datastore {
     if (query.org !== undefined) where.add('d.org = @org', { org: query.org });
     if (query.owner !== undefined) where.add('d.owner = @owner', { owner: query.owner });
     if (query.status === 'resolved') where.add('n.resolved_at IS NOT NULL');
-    if (query.status === 'open') where.add('n.resolved_at IS NULL AND e.id IS NULL');
-    if (query.status === 'exempted') where.add('n.resolved_at IS NULL AND e.id IS NOT NULL');
+    // (NOT) EXISTS rather than e.id IS (NOT) NULL, which is the same test: with it SQLite walks the sort
+    // column's index and stops at the page, instead of sorting every open non-conformity.
+    const exempt = 'EXISTS (SELECT 1 FROM exemptions x WHERE x.device_id = n.device_id AND x.rule_id = n.rule_id AND x.revoked_at IS NULL AND x.expires_at > @now)';
+    if (query.status === 'open') where.add(`n.resolved_at IS NULL AND NOT ${exempt}`);
+    if (query.status === 'exempted') where.add(`n.resolved_at IS NULL AND ${exempt}`);
     if (query.q) where.add(`(d.hostname LIKE @q ESCAPE '\\' OR d.owner LIKE @q ESCAPE '\\' OR n.evidence LIKE @q ESCAPE '\\' OR n.rule_id LIKE @q ESCAPE '\\')`, { q: likePattern(query.q) });
     const column = { firstSeenAt: 'n.first_seen_at', dueAt: 'n.due_at', severity: 'n.severity_rank', hostname: 'd.hostname COLLATE NOCASE' }[query.sort ?? 'firstSeenAt'];
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM (${NC_SELECT} ${where})`).get(where.params) as { n: number }).n;
+    const total = this.countNonconformities(query, where);
     const rows = this.db
       .prepare(`${NC_SELECT} ${where} ORDER BY ${column} ${order}, n.id ${order} LIMIT @limit OFFSET @offset`)
       .all({ ...where.params, limit: query.limit, offset: query.offset }) as NcRow[];
     return { total, items: rows.map(toNonconformity) };
+  }
+
+  /**
+   * The list's total. Filters the counters carry (scope, org, rule, severity, status) are read from
+   * nc_counts less the exempted ones; a device, owner or text filter narrows the rows enough to count them.
+   */
+  private countNonconformities(query: NonconformityQuery, where: Where): number {
+    if (query.deviceId !== undefined || query.owner !== undefined || query.q) {
+      return (this.db.prepare(`SELECT COUNT(*) AS n FROM (${NC_SELECT} ${where})`).get(where.params) as { n: number }).n;
+    }
+    const exemptedOpen = () => {
+      const ex = new Where().scope('d.org', query.scope);
+      if (query.org !== undefined) ex.add('d.org = @org', { org: query.org });
+      if (query.rule !== undefined) ex.add('n.rule_id = @rule', { rule: query.rule });
+      if (query.severity !== undefined) ex.add('n.severity = @severity', { severity: query.severity });
+      return this.exemptedOpen(ex, where.params.now as string, null)[0]?.n ?? 0;
+    };
+    if (query.status === 'exempted') return exemptedOpen();
+    const c = new Where().scope('org', query.scope);
+    if (query.org !== undefined) c.add('org = @org', { org: query.org });
+    if (query.rule !== undefined) c.add('rule_id = @rule', { rule: query.rule });
+    if (query.severity !== undefined) c.add('severity = @severity', { severity: query.severity });
+    if (query.status === 'open') c.add('resolved = 0');
+    if (query.status === 'resolved') c.add('resolved = 1');
+    const counted = (this.db.prepare(`SELECT COALESCE(SUM(n), 0) AS n FROM nc_counts ${c}`).get(c.params) as { n: number }).n;
+    return query.status === 'open' ? counted - exemptedOpen() : counted;
   }
 
   async createExemption(input: { deviceId: string; ruleId: string; reason: string; grantedBy: string; expiresAt: Date; now: Date }): Promise<ExemptionRecord> {
@@ -647,27 +682,26 @@ export class SqliteStore implements Datastore {
 
   async summary(input: { scope: OrgScope; now: Date; days: number; silentCutoff: Date | null }): Promise<SummaryData> {
     const now = input.now.toISOString();
-    const dev = new Where().scope('org', input.scope).add('revoked = 0');
-    const totals = this.db.prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(status = 'compliant'), 0) AS c FROM devices ${dev}`).get(dev.params) as { n: number; c: number };
-    const byOrg = this.db
-      .prepare(`SELECT org, COUNT(*) AS n, COALESCE(SUM(status = 'compliant'), 0) AS c FROM devices ${dev} GROUP BY org ORDER BY org`)
-      .all(dev.params) as { org: string; n: number; c: number }[];
+    // The counters (migration 2) answer in a few rows whatever the fleet's size; the triggers keep them in step.
+    const dev = new Where().scope('org', input.scope).add('devices > 0');
+    const byOrg = this.db.prepare(`SELECT org, devices AS n, compliant AS c FROM device_counts ${dev} ORDER BY org`).all(dev.params) as { org: string; n: number; c: number }[];
+    const totals = byOrg.reduce((t, r) => ({ n: t.n + r.n, c: t.c + r.c }), { n: 0, c: 0 });
 
-    const sev = new Where().scope('d.org', input.scope).add('d.revoked = 0').add('n.resolved_at IS NULL').add(
-      `NOT EXISTS (SELECT 1 FROM exemptions x WHERE x.device_id = n.device_id AND x.rule_id = n.rule_id AND x.revoked_at IS NULL AND x.expires_at > @now)`,
-      { now },
-    );
-    const severities = this.db
-      .prepare(`SELECT n.severity, COUNT(*) AS n FROM nonconformities n JOIN devices d ON d.id = n.device_id ${sev} GROUP BY n.severity`)
-      .all(sev.params) as { severity: Severity; n: number }[];
     const bySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
-    for (const s of severities) bySeverity[s.severity] = s.n;
+    const open = new Where().scope('org', input.scope).add('resolved = 0 AND n > 0');
+    for (const s of this.db.prepare(`SELECT severity, SUM(n) AS n FROM nc_counts ${open} GROUP BY severity`).all(open.params) as { severity: Severity; n: number }[]) {
+      bySeverity[s.severity] = s.n;
+    }
+    // An exempted non-conformity is not counted as open: exemptions end by the clock, so they are taken off here.
+    const exempted = this.exemptedOpen(new Where().scope('d.org', input.scope), now, 'n.severity');
+    for (const s of exempted as { key: Severity; n: number }[]) bySeverity[s.key] -= s.n;
 
-    const fw = new Where().add('active = 1').scope('org', input.scope);
-    const ruleRows = this.db
-      // Grouped in the index's own order (org first), so SQLite streams the counts without a sort.
-      .prepare(`SELECT org, rule_id, status, COUNT(*) AS n FROM findings ${fw} GROUP BY org, rule_id, status`)
-      .all(fw.params) as { rule_id: string; status: FindingStatus; n: number }[];
+    const fw = new Where().scope('org', input.scope).add('n > 0');
+    const ruleRows = this.db.prepare(`SELECT rule_id, status, SUM(n) AS n FROM finding_counts ${fw} GROUP BY rule_id, status`).all(fw.params) as {
+      rule_id: string;
+      status: FindingStatus;
+      n: number;
+    }[];
     const byRuleMap = new Map<string, { ruleId: string; pass: number; fail: number; unknown: number }>();
     for (const r of ruleRows) {
       const entry = byRuleMap.get(r.rule_id) ?? { ruleId: r.rule_id, pass: 0, fail: 0, unknown: 0 };
@@ -699,12 +733,30 @@ export class SqliteStore implements Datastore {
     };
   }
 
+  /**
+   * Open non-conformities of active devices that an active exemption covers, grouped by `key`.
+   * Read from the exemptions side: the active ones are few (an admin grants each), the open ones many.
+   */
+  private exemptedOpen(where: Where, now: string, key: string | null): { key: string | null; n: number }[] {
+    const w = new Where().add('d.revoked = 0').add('n.resolved_at IS NULL');
+    w.parts.push(...where.parts);
+    Object.assign(w.params, where.params, { now });
+    return this.db
+      .prepare(
+        `SELECT ${key ?? 'NULL'} AS key, COUNT(*) AS n
+         FROM (SELECT DISTINCT device_id, rule_id FROM exemptions WHERE revoked_at IS NULL AND expires_at > @now) x
+         CROSS JOIN nonconformities n ON n.device_id = x.device_id AND n.rule_id = x.rule_id AND n.resolved_at IS NULL
+         JOIN devices d ON d.id = n.device_id ${w} ${key ? `GROUP BY ${key}` : ''}`,
+      )
+      .all(w.params) as { key: string | null; n: number }[];
+  }
+
   async recordDailySnapshot(now: Date): Promise<void> {
     const day = now.toISOString().slice(0, 10);
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM daily_snapshots WHERE day = ?').run(day);
       this.db
-        .prepare(`INSERT INTO daily_snapshots (day, org, devices, compliant) SELECT ?, org, COUNT(*), COALESCE(SUM(status = 'compliant'), 0) FROM devices WHERE revoked = 0 GROUP BY org`)
+        .prepare('INSERT INTO daily_snapshots (day, org, devices, compliant) SELECT ?, org, devices, compliant FROM device_counts WHERE devices > 0')
         .run(day);
     })();
   }

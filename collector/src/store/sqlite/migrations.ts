@@ -203,17 +203,216 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `,
   },
+  {
+    // The overview and the non-conformities list at 100k devices: counting findings, devices and
+    // non-conformities at request time took ~0.5 s. Counters kept by triggers, in the same
+    // transaction as the rows they count, whatever statement changes those rows.
+    version: 2,
+    name: 'summary counters',
+    sql: `
+-- Findings of active (not revoked) devices, per org, rule and status. findings.org and .active are the device's.
+CREATE TABLE finding_counts (
+  org TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (org, rule_id, status)
+) WITHOUT ROWID;
+CREATE TRIGGER finding_counts_insert AFTER INSERT ON findings WHEN new.active = 1 BEGIN
+  INSERT INTO finding_counts (org, rule_id, status, n) VALUES (new.org, new.rule_id, new.status, 1)
+    ON CONFLICT (org, rule_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER finding_counts_delete AFTER DELETE ON findings WHEN old.active = 1 BEGIN
+  UPDATE finding_counts SET n = n - 1 WHERE org = old.org AND rule_id = old.rule_id AND status = old.status;
+END;
+-- Most reports rewrite findings unchanged: the WHEN keeps those free.
+CREATE TRIGGER finding_counts_update AFTER UPDATE OF org, rule_id, active, status ON findings
+WHEN old.org IS NOT new.org OR old.rule_id IS NOT new.rule_id OR old.active IS NOT new.active OR old.status IS NOT new.status BEGIN
+  UPDATE finding_counts SET n = n - 1 WHERE old.active = 1 AND org = old.org AND rule_id = old.rule_id AND status = old.status;
+  INSERT INTO finding_counts (org, rule_id, status, n) SELECT new.org, new.rule_id, new.status, 1 WHERE new.active = 1
+    ON CONFLICT (org, rule_id, status) DO UPDATE SET n = n + 1;
+END;
+
+-- Active devices per org, and how many of them are compliant.
+CREATE TABLE device_counts (
+  org TEXT PRIMARY KEY,
+  devices INTEGER NOT NULL,
+  compliant INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER device_counts_insert AFTER INSERT ON devices WHEN new.revoked = 0 BEGIN
+  INSERT INTO device_counts (org, devices, compliant) VALUES (new.org, 1, new.status = 'compliant')
+    ON CONFLICT (org) DO UPDATE SET devices = devices + 1, compliant = compliant + excluded.compliant;
+END;
+CREATE TRIGGER device_counts_delete AFTER DELETE ON devices WHEN old.revoked = 0 BEGIN
+  UPDATE device_counts SET devices = devices - 1, compliant = compliant - (old.status = 'compliant') WHERE org = old.org;
+END;
+CREATE TRIGGER device_counts_update AFTER UPDATE OF org, revoked, status ON devices
+WHEN old.org IS NOT new.org OR old.revoked IS NOT new.revoked OR old.status IS NOT new.status BEGIN
+  UPDATE device_counts SET devices = devices - 1, compliant = compliant - (old.status = 'compliant') WHERE old.revoked = 0 AND org = old.org;
+  INSERT INTO device_counts (org, devices, compliant) SELECT new.org, 1, new.status = 'compliant' WHERE new.revoked = 0
+    ON CONFLICT (org) DO UPDATE SET devices = devices + 1, compliant = compliant + excluded.compliant;
+END;
+
+-- Non-conformities of active devices per org (the device's), rule, severity and whether resolved.
+-- Exemptions are not in it: they end by the clock, so the store subtracts the few active ones at read time.
+CREATE TABLE nc_counts (
+  org TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  resolved INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (org, rule_id, severity, resolved)
+) WITHOUT ROWID;
+-- A device's non-conformities move with it (org change, revocation): this finds them, resolved ones too.
+CREATE INDEX nonconformities_device ON nonconformities(device_id, resolved_at);
+CREATE TRIGGER nc_counts_insert AFTER INSERT ON nonconformities BEGIN
+  INSERT INTO nc_counts (org, rule_id, severity, resolved, n)
+    SELECT d.org, new.rule_id, new.severity, new.resolved_at IS NOT NULL, 1 FROM devices d WHERE d.id = new.device_id AND d.revoked = 0
+    ON CONFLICT (org, rule_id, severity, resolved) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER nc_counts_delete AFTER DELETE ON nonconformities BEGIN
+  UPDATE nc_counts SET n = n - 1
+    WHERE (org, rule_id, severity, resolved) = (SELECT d.org, old.rule_id, old.severity, old.resolved_at IS NOT NULL FROM devices d WHERE d.id = old.device_id AND d.revoked = 0);
+END;
+CREATE TRIGGER nc_counts_update AFTER UPDATE OF device_id, rule_id, severity, resolved_at ON nonconformities
+WHEN old.device_id IS NOT new.device_id OR old.rule_id IS NOT new.rule_id OR old.severity IS NOT new.severity OR (old.resolved_at IS NULL) IS NOT (new.resolved_at IS NULL) BEGIN
+  UPDATE nc_counts SET n = n - 1
+    WHERE (org, rule_id, severity, resolved) = (SELECT d.org, old.rule_id, old.severity, old.resolved_at IS NOT NULL FROM devices d WHERE d.id = old.device_id AND d.revoked = 0);
+  INSERT INTO nc_counts (org, rule_id, severity, resolved, n)
+    SELECT d.org, new.rule_id, new.severity, new.resolved_at IS NOT NULL, 1 FROM devices d WHERE d.id = new.device_id AND d.revoked = 0
+    ON CONFLICT (org, rule_id, severity, resolved) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER nc_counts_device AFTER UPDATE OF org, revoked ON devices
+WHEN old.org IS NOT new.org OR old.revoked IS NOT new.revoked BEGIN
+  INSERT INTO nc_counts (org, rule_id, severity, resolved, n)
+    SELECT old.org, rule_id, severity, resolved_at IS NOT NULL, -COUNT(*) FROM nonconformities WHERE device_id = old.id AND old.revoked = 0 GROUP BY 2, 3, 4
+    ON CONFLICT (org, rule_id, severity, resolved) DO UPDATE SET n = n + excluded.n;
+  INSERT INTO nc_counts (org, rule_id, severity, resolved, n)
+    SELECT new.org, rule_id, severity, resolved_at IS NOT NULL, COUNT(*) FROM nonconformities WHERE device_id = new.id AND new.revoked = 0 GROUP BY 2, 3, 4
+    ON CONFLICT (org, rule_id, severity, resolved) DO UPDATE SET n = n + excluded.n;
+END;
+
+-- The summary no longer groups the findings: the counters replace this index, which every finding write paid for.
+DROP INDEX findings_summary;
+
+-- Counts for what version 1 already stored.
+INSERT INTO finding_counts (org, rule_id, status, n) SELECT org, rule_id, status, COUNT(*) FROM findings WHERE active = 1 GROUP BY org, rule_id, status;
+INSERT INTO device_counts (org, devices, compliant) SELECT org, COUNT(*), SUM(status = 'compliant') FROM devices WHERE revoked = 0 GROUP BY org;
+INSERT INTO nc_counts (org, rule_id, severity, resolved, n)
+  SELECT d.org, n.rule_id, n.severity, n.resolved_at IS NOT NULL, COUNT(*) FROM nonconformities n JOIN devices d ON d.id = n.device_id
+  WHERE d.revoked = 0 GROUP BY d.org, n.rule_id, n.severity, n.resolved_at IS NOT NULL;
+`,
+  },
+  {
+    // Licenses (issue 7): the catalog rules become GLPI-style dictionary rules, approval moves to
+    // the product, and the inventory gets a per-device normalised software table to reconcile from.
+    version: 3,
+    name: 'software catalog, approvals and licenses',
+    sql: `
+ALTER TABLE catalog_rules ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE catalog_rules ADD COLUMN os TEXT CHECK (os IN ('windows', 'macos', 'linux'));
+ALTER TABLE catalog_rules ADD COLUMN version_pattern TEXT;
+ALTER TABLE catalog_rules ADD COLUMN ignore INTEGER NOT NULL DEFAULT 0;
+UPDATE catalog_rules SET position = id * 10;
+CREATE INDEX catalog_rules_position ON catalog_rules(position, id);
+
+-- catalog_version, rules_seeded, software_fail_on.
+CREATE TABLE catalog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO catalog_meta (key, value) VALUES ('catalog_version', '1');
+
+CREATE TABLE product_approvals (
+  product TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('approved', 'denied', 'unreviewed')),
+  reason TEXT,
+  updated_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL
+);
+-- Version 1 kept the approval on the rule: it now belongs to the product.
+INSERT OR IGNORE INTO product_approvals (product, status, reason, updated_at, updated_by)
+  SELECT product, status, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'migration' FROM catalog_rules WHERE status <> 'unreviewed';
+
+CREATE TABLE licenses (
+  id INTEGER PRIMARY KEY,
+  product TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('per-device', 'per-user', 'site')),
+  seats INTEGER,
+  purchased_at TEXT NOT NULL,
+  expires_at TEXT,
+  cost REAL,
+  currency TEXT NOT NULL DEFAULT 'EUR',
+  org TEXT NOT NULL DEFAULT '*',
+  reference TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX licenses_product ON licenses(product);
+
+-- Distinct raw entries across the fleet (a few thousand: fleets repeat the same software), each with
+-- its normalisation under the current catalog version. Re-applying the rules re-classifies these
+-- rows, not the 100k devices' facts.
+CREATE TABLE software_entries (
+  id INTEGER PRIMARY KEY,
+  os TEXT NOT NULL,
+  name TEXT NOT NULL,
+  publisher TEXT NOT NULL,
+  version TEXT NOT NULL,
+  product TEXT NOT NULL,
+  norm_version TEXT,
+  ignored INTEGER NOT NULL,
+  UNIQUE (os, name, publisher, version)
+);
+-- A device's raw inventory as sorted software_entries ids (little-endian int32): 1.2 kB for 300 items.
+CREATE TABLE device_inventory (device_id TEXT PRIMARY KEY REFERENCES devices(id), entries BLOB NOT NULL) WITHOUT ROWID;
+
+-- One row per device and product (the normalised inventory). Rebuilt when the rules change,
+-- updated from the report transaction when a device's software changes.
+CREATE TABLE device_software (
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  product TEXT NOT NULL,
+  version TEXT,
+  raw_name TEXT NOT NULL,
+  publisher TEXT,
+  PRIMARY KEY (device_id, product)
+) WITHOUT ROWID;
+CREATE INDEX device_software_product ON device_software(product, device_id);
+
+-- When a product was first seen on a device; kept across rebuilds, so "beyond the count" is stable.
+CREATE TABLE software_first_seen (
+  device_id TEXT NOT NULL,
+  product TEXT NOT NULL,
+  first_seen_at TEXT NOT NULL,
+  PRIMARY KEY (device_id, product)
+) WITHOUT ROWID;
+
+-- Fleet-level findings (ISSP 9.15.4 over-deployment): not tied to one device, so not in nonconformities.
+CREATE TABLE license_findings (
+  id INTEGER PRIMARY KEY,
+  product TEXT NOT NULL,
+  org TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  over_by INTEGER NOT NULL,
+  beyond TEXT NOT NULL,
+  first_seen_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  resolved_at TEXT
+);
+CREATE UNIQUE INDEX license_findings_open ON license_findings(product, org, rule) WHERE resolved_at IS NULL;
+`,
+  },
 ];
 
 export function migrate(db: Database, now: Date): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const current = Math.max(0, ...applied);
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (current > latest) {
     throw new Error(`the database schema is version ${current}, newer than this collector knows (${latest}); upgrade the collector`);
   }
+  // Each migration not yet recorded, not only those above the highest: a database that got a later
+  // version during development (2 and 3 were written in parallel) still gets the one it missed.
   for (const m of migrations) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now.toISOString());

@@ -9,6 +9,8 @@ const icons: Record<string, string> = {
   overview: 'M3 13h8V3H3v10Zm0 8h8v-6H3v6Zm10 0h8V11h-8v10Zm0-18v6h8V3h-8Z',
   nonconformities: 'M12 2 1 21h22L12 2Zm1 16h-2v-2h2v2Zm0-4h-2v-4h2v4Z',
   devices: 'M4 6h16v10H4V6Zm16 12a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2H0v2h24v-2h-4Z',
+  licenses: 'M21 10h-8.35A5.99 5.99 0 0 0 1 12a6 6 0 0 0 11.65 2H13l2 2 2-2 2 2 4-4.04L21 10ZM7 15a3 3 0 1 1 0-6 3 3 0 0 1 0 6Z',
+  software: 'M4 8h4V4H4v4Zm6 12h4v-4h-4v4Zm-6 0h4v-4H4v4Zm0-6h4v-4H4v4Zm6 0h4v-4h-4v4Zm6-10v4h4V4h-4Zm-6 4h4V4h-4v4Zm6 6h4v-4h-4v4Zm0 6h4v-4h-4v4Z',
   audit: 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6Zm2 16H8v-2h8v2Zm0-4H8v-2h8v2Zm-3-5V3.5L18.5 9H13Z',
 };
 
@@ -41,6 +43,14 @@ export function Layout({
         { route: 'overview', label: 'nav.overview' },
         { route: 'nonconformities', label: 'nav.nonconformities' },
         { route: 'devices', label: 'nav.devices' },
+      ],
+    },
+    // Every role sees the software assets; auditors read them (the views say so and hide the editing).
+    {
+      title: 'nav.section.assets',
+      items: [
+        { route: 'licenses', label: 'nav.licenses' },
+        { route: 'software', label: 'nav.software' },
       ],
     },
     ...(canAudit ? [{ title: 'nav.section.govern' as MessageKey, items: [{ route: 'audit' as RouteName, label: 'nav.audit' as MessageKey }] }] : []),

@@ -1,0 +1,490 @@
+/**
+ * Software (ISSP 9.2.2): installed products as the catalog names them, with
+ * their approval, device counts and versions; which statuses fail the
+ * approved-software rule; and the catalog's normalisation rules. Approvals and
+ * rules: admins and license managers; the failing statuses are policy, so
+ * admins only; auditors read.
+ */
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { productStatuses, type ApiError, type CatalogRule, type OsName, type ProductStatus, type SoftwareProduct, type SoftwareQuery, type SoftwareSettings } from '../api';
+import { useApp, useDebounced, useQuery } from '../context';
+import { formatNumber } from '../format';
+import type { MessageKey } from '../i18n';
+import { canManageLicenses, emptyRuleForm, productStatusTone, ruleToForm, toggleFailOn, validateRuleForm, type RuleField, type RuleForm } from '../licenses';
+import { navigate } from '../navigate';
+import { href } from '../route';
+import { ConfirmDelete, Dialog } from '../components/Dialog';
+import { Card, Empty, ErrorMessage, Loading, PageHeader, Pager, Pill } from '../components/ui';
+import { osLabel } from './Devices';
+
+const pageSize = 50;
+const shownVersions = 3;
+const osChoices: OsName[] = ['windows', 'macos', 'linux'];
+
+export function Software({ params }: { params: Record<string, string> }) {
+  const { t, user } = useApp();
+  const canEdit = canManageLicenses(user.role);
+  const tab = params.tab === 'rules' ? 'rules' : 'products';
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            {t('software.title')}
+            {!canEdit && (
+              <Pill tone="neutral" testid="software-readonly">
+                {t('common.readOnly')}
+              </Pill>
+            )}
+          </>
+        }
+        subtitle={t('software.subtitle')}
+      />
+      <div className="tabs" role="tablist">
+        <a role="tab" href={href('software')} className={`tab ${tab === 'products' ? 'active' : ''}`} aria-selected={tab === 'products'} data-testid="software-tab-products">
+          {t('software.tab.products')}
+        </a>
+        <a role="tab" href={href('software', { tab: 'rules' })} className={`tab ${tab === 'rules' ? 'active' : ''}`} aria-selected={tab === 'rules'} data-testid="software-tab-rules">
+          {t('software.tab.rules')}
+        </a>
+      </div>
+      {tab === 'products' ? <Products params={params} canEdit={canEdit} /> : <Rules canEdit={canEdit} />}
+    </>
+  );
+}
+
+function Products({ params, canEdit }: { params: Record<string, string>; canEdit: boolean }) {
+  const { api, t, lang, notify } = useApp();
+  const query: SoftwareQuery = useMemo(
+    () => ({
+      q: params.q ?? '',
+      status: productStatuses.includes(params.status as ProductStatus) ? (params.status as ProductStatus) : '',
+      limit: pageSize,
+      offset: Math.max(0, Number(params.offset) || 0),
+    }),
+    [params],
+  );
+  const [search, setSearch] = useState(query.q ?? '');
+  const debounced = useDebounced(search);
+  const update = (patch: Partial<SoftwareQuery>, replace = false) => {
+    const next = { ...query, offset: 0, ...patch };
+    navigate(href('software', { q: next.q, status: next.status, offset: next.offset || '' }), replace);
+  };
+  useEffect(() => {
+    if (debounced !== (query.q ?? '')) update({ q: debounced }, true);
+  }, [debounced]);
+  const key = JSON.stringify(query);
+  const q = useQuery(() => api.softwareProducts(query), [api, key]);
+  const [approving, setApproving] = useState<SoftwareProduct | null>(null);
+  const [showing, setShowing] = useState<string | null>(null);
+  const filtered = Boolean(query.q || query.status);
+
+  return (
+    <>
+      <FailOnCard />
+      <Card testid="software-products">
+        <div className="filters">
+          <input type="search" className="search" placeholder={t('software.search')} aria-label={t('software.search')} value={search} onChange={(e) => setSearch(e.target.value)} data-testid="software-search" />
+          <label className="filter">
+            <span>{t('software.filter.status')}</span>
+            <select value={query.status} onChange={(e) => update({ status: e.target.value as ProductStatus | '' })} data-testid="software-filter-status">
+              <option value="">{t('common.all')}</option>
+              {productStatuses.map((s) => (
+                <option key={s} value={s}>
+                  {t(`approval.${s}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          {q.loading && q.data && <Loading inline />}
+        </div>
+        {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
+        {!q.data && q.loading && <Loading />}
+        {q.data && q.data.items.length === 0 && <Empty testid="software-empty">{filtered ? t('software.empty') : t('software.emptyAll')}</Empty>}
+        {q.data && q.data.items.length > 0 && (
+          <>
+            <div className="table-wrap tall">
+              <table className="table" data-testid="software-table">
+                <thead>
+                  <tr>
+                    <th>{t('software.col.product')}</th>
+                    <th>{t('software.col.status')}</th>
+                    <th className="num">{t('software.col.devices')}</th>
+                    <th className="num">{t('software.col.users')}</th>
+                    <th>{t('software.col.versions')}</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {q.data.items.map((p) => (
+                    <tr key={p.product} data-testid="software-row" data-product={p.product} data-status={p.status} data-devices={p.devices}>
+                      <td>
+                        <div className="strong">{p.product}</div>
+                        {p.publishers.length > 0 && <div className="muted small">{p.publishers.join(', ')}</div>}
+                      </td>
+                      <td>
+                        <Pill tone={productStatusTone[p.status]} testid="software-status">
+                          {t(`approval.${p.status}`)}
+                        </Pill>
+                      </td>
+                      <td className="num">{formatNumber(p.devices, lang)}</td>
+                      <td className="num">{formatNumber(p.users, lang)}</td>
+                      <td>
+                        <div className="chips">
+                          {p.versions.slice(0, shownVersions).map((v) => (
+                            <span key={v.version} className="chip" title={`${v.devices}`}>
+                              <span className="mono">{v.version}</span> <span className="muted">×{formatNumber(v.devices, lang)}</span>
+                            </span>
+                          ))}
+                          {p.versions.length > shownVersions && <span className="muted small">{t('software.moreVersions', { n: p.versions.length - shownVersions })}</span>}
+                        </div>
+                      </td>
+                      <td className="nowrap row-actions">
+                        <button type="button" className="btn btn-small" onClick={() => setShowing(p.product)} data-testid="software-devices">
+                          {t('software.devices')}
+                        </button>
+                        {canEdit && (
+                          <button type="button" className="btn btn-small" onClick={() => setApproving(p)} data-testid="software-approve">
+                            {t('software.change')}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pager total={q.data.total} limit={pageSize} offset={query.offset ?? 0} onChange={(offset) => update({ offset })} />
+          </>
+        )}
+      </Card>
+      {approving && (
+        <ApprovalDialog
+          product={approving}
+          onClose={() => setApproving(null)}
+          onSaved={(status) => {
+            setApproving(null);
+            notify('success', t('software.approval.saved', { product: approving.product, status: t(`approval.${status}`) }));
+            q.reload();
+          }}
+        />
+      )}
+      {showing && <ProductDevicesDialog product={showing} onClose={() => setShowing(null)} />}
+    </>
+  );
+}
+
+function FailOnCard() {
+  const { api, t, user, notify } = useApp();
+  const q = useQuery(() => api.softwareSettings(), [api]);
+  const [draft, setDraft] = useState<SoftwareSettings['failOn'] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const isAdmin = user.role === 'admin';
+  const current = draft ?? q.data?.failOn ?? [];
+  const changed = draft !== null && JSON.stringify(draft) !== JSON.stringify(q.data?.failOn ?? []);
+  const save = async () => {
+    if (!draft) return;
+    setBusy(true);
+    setError(null);
+    const r = await api.setSoftwareSettings({ failOn: draft });
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    setDraft(null);
+    notify('success', t('software.policySaved'));
+    q.reload();
+  };
+  return (
+    <Card title={t('software.policy')} testid="software-policy" actions={!isAdmin && <span className="muted small">{t('software.policyAdminOnly')}</span>}>
+      <p className="card-hint">{t('software.policyHint')}</p>
+      {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
+      {!q.data && q.loading && <Loading inline />}
+      {q.data && (
+        <div className="policy-row">
+          {(['denied', 'unreviewed'] as const).map((s) => (
+            <label key={s} className="check">
+              <input type="checkbox" checked={current.includes(s)} disabled={!isAdmin || busy} onChange={(e) => setDraft(toggleFailOn(current, s, e.target.checked))} data-testid={`software-failon-${s}`} />
+              {t(`software.failOn.${s}`)}
+            </label>
+          ))}
+          {isAdmin && (
+            <button type="button" className="btn btn-primary btn-small" disabled={!changed || busy} onClick={save} data-testid="software-failon-save">
+              {busy ? t('common.saving') : t('common.save')}
+            </button>
+          )}
+        </div>
+      )}
+      {error && <ErrorMessage error={error} />}
+    </Card>
+  );
+}
+
+function ApprovalDialog({ product, onClose, onSaved }: { product: SoftwareProduct; onClose(): void; onSaved(status: ProductStatus): void }) {
+  const { api, t } = useApp();
+  const [status, setStatus] = useState<ProductStatus>(product.status);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const r = await api.setApproval(product.product, status, reason.trim() || undefined);
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    onSaved(status);
+  };
+  return (
+    <Dialog title={t('software.approval.title', { product: product.product })} onClose={onClose} testid="approval-dialog">
+      <form className="form" onSubmit={submit} noValidate>
+        <p className="muted">{t('software.approval.intro')}</p>
+        <fieldset className="segmented" data-testid="approval-status">
+          <legend>{t('software.approval.status')}</legend>
+          {productStatuses.map((s) => (
+            <label key={s} className={`segment seg-${productStatusTone[s]} ${status === s ? 'active' : ''}`} data-testid={`approval-${s}`} data-checked={status === s ? 'true' : 'false'}>
+              <input type="radio" name="approval" value={s} checked={status === s} onChange={() => setStatus(s)} />
+              {t(`approval.${s}`)}
+            </label>
+          ))}
+        </fieldset>
+        <label className="field">
+          <span>{t('software.approval.reason')}</span>
+          <textarea rows={3} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="approval-reason" />
+          <small className="muted">{t('software.approval.reasonHint')}</small>
+        </label>
+        {error && <ErrorMessage error={error} />}
+        <footer className="dialog-foot">
+          <button type="button" className="btn" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="approval-submit">
+            {busy ? t('common.saving') : t('common.save')}
+          </button>
+        </footer>
+      </form>
+    </Dialog>
+  );
+}
+
+function ProductDevicesDialog({ product, onClose }: { product: string; onClose(): void }) {
+  const { api, t } = useApp();
+  const q = useQuery(() => api.productDevices(product), [api, product]);
+  return (
+    <Dialog title={t('software.devicesTitle', { product })} onClose={onClose} testid="software-devices-dialog" wide>
+      {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
+      {!q.data && q.loading && <Loading />}
+      {q.data && q.data.items.length === 0 && <Empty>{t('software.devicesEmpty')}</Empty>}
+      {q.data && q.data.items.length > 0 && (
+        <div className="table-wrap short">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>{t('licenses.col.hostname')}</th>
+                <th>{t('licenses.col.owner')}</th>
+                <th>{t('licenses.col.org')}</th>
+                <th>{t('licenses.col.version')}</th>
+                <th>{t('software.col.rawName')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.data.items.map((d) => (
+                <tr key={d.deviceId} data-testid="software-device-row">
+                  <td className="nowrap">
+                    <a href={href('device', {}, d.deviceId)} className="strong-link" onClick={onClose}>
+                      {d.hostname}
+                    </a>
+                  </td>
+                  <td>{d.owner ?? <span className="muted">{t('common.notSet')}</span>}</td>
+                  <td>{d.org}</td>
+                  <td className="mono">{d.version}</td>
+                  <td className="muted">{d.rawName}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+function Rules({ canEdit }: { canEdit: boolean }) {
+  const { api, t, notify } = useApp();
+  const q = useQuery(() => api.catalogRules(), [api]);
+  const [editing, setEditing] = useState<CatalogRule | 'new' | null>(null);
+  const [deleting, setDeleting] = useState<CatalogRule | null>(null);
+  const rules = useMemo(() => [...(q.data?.items ?? [])].sort((a, b) => a.position - b.position), [q.data]);
+  return (
+    <>
+      <Card
+        testid="software-rules"
+        title={q.data ? <span data-testid="software-catalog-version" data-value={q.data.catalogVersion}>{t('software.rules.version', { n: q.data.catalogVersion })}</span> : t('software.tab.rules')}
+        actions={
+          canEdit && (
+            <button type="button" className="btn btn-primary btn-small" onClick={() => setEditing('new')} data-testid="rule-add">
+              + {t('software.rules.add')}
+            </button>
+          )
+        }
+      >
+        <p className="card-hint">{t('software.rules.hint')}</p>
+        {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
+        {!q.data && q.loading && <Loading />}
+        {q.data && rules.length === 0 && <Empty testid="rules-empty">{t('software.rules.empty')}</Empty>}
+        {q.data && rules.length > 0 && (
+          <div className="table-wrap tall">
+            <table className="table" data-testid="rules-table">
+              <thead>
+                <tr>
+                  <th className="num">{t('software.rules.col.position')}</th>
+                  <th>{t('software.rules.col.name')}</th>
+                  <th>{t('software.rules.col.publisher')}</th>
+                  <th>{t('software.rules.col.os')}</th>
+                  <th>{t('software.rules.col.product')}</th>
+                  <th>{t('software.rules.col.version')}</th>
+                  {canEdit && <th />}
+                </tr>
+              </thead>
+              <tbody>
+                {rules.map((r) => (
+                  <tr key={r.id} data-testid="rule-row" data-id={r.id} data-product={r.product}>
+                    <td className="num muted">{r.position}</td>
+                    <td className="mono">{r.namePattern}</td>
+                    <td className="mono">{r.publisherPattern ?? <span className="muted">—</span>}</td>
+                    <td>{r.os ? osLabel[r.os] : <span className="muted">{t('software.rules.anyOs')}</span>}</td>
+                    <td>{r.ignore ? <Pill tone="neutral">{t('software.rules.ignored')}</Pill> : <span className="strong">{r.product}</span>}</td>
+                    <td className="mono">{r.versionPattern ?? <span className="muted">—</span>}</td>
+                    {canEdit && (
+                      <td className="nowrap row-actions">
+                        <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid="rule-edit">
+                          {t('common.edit')}
+                        </button>
+                        <button type="button" className="btn btn-small btn-ghost-danger" onClick={() => setDeleting(r)} data-testid="rule-delete-open">
+                          {t('common.delete')}
+                        </button>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      {editing && (
+        <RuleDialog
+          rule={editing === 'new' ? null : editing}
+          onClose={() => setEditing(null)}
+          onSaved={() => {
+            setEditing(null);
+            notify('success', t('software.rules.saved'));
+            q.reload();
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDelete
+          testid="rule-delete"
+          title={t('software.rules.deleteTitle')}
+          body={t('software.rules.deleteBody', { pattern: deleting.namePattern, product: deleting.product })}
+          onCancel={() => setDeleting(null)}
+          onConfirm={async () => {
+            const r = await api.deleteCatalogRule(deleting.id);
+            if (r.ok) {
+              setDeleting(null);
+              notify('success', t('software.rules.deleted'));
+              q.reload();
+            }
+            return r;
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function RuleDialog({ rule, onClose, onSaved }: { rule: CatalogRule | null; onClose(): void; onSaved(): void }) {
+  const { api, t } = useApp();
+  const [form, setForm] = useState<RuleForm>(() => (rule ? ruleToForm(rule) : emptyRuleForm()));
+  const [problems, setProblems] = useState<Partial<Record<RuleField, MessageKey>>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (patch: Partial<RuleForm>) => setForm((f) => ({ ...f, ...patch }));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    const v = validateRuleForm(form);
+    if (!v.ok) return setProblems(v.errors);
+    setProblems({});
+    setBusy(true);
+    const r = rule ? await api.updateCatalogRule(rule.id, v.value) : await api.createCatalogRule(v.value);
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    onSaved();
+  };
+  const problem = (f: RuleField) =>
+    problems[f] && (
+      <small className="field-error" data-testid={`rule-form-error-${f}`}>
+        {t(problems[f])}
+      </small>
+    );
+  return (
+    <Dialog title={rule ? t('software.rule.editTitle') : t('software.rule.addTitle')} onClose={onClose} testid="rule-dialog">
+      <form className="form form-grid" onSubmit={submit} noValidate data-testid="rule-form">
+        <label className="field">
+          <span>{t('software.rule.name')}</span>
+          <input className="mono" value={form.namePattern} onChange={(e) => set({ namePattern: e.target.value })} data-testid="rule-form-name" autoFocus />
+          {problem('namePattern')}
+        </label>
+        <label className="field">
+          <span>{t('software.rule.publisher')}</span>
+          <input className="mono" value={form.publisherPattern} onChange={(e) => set({ publisherPattern: e.target.value })} data-testid="rule-form-publisher" />
+          {problem('publisherPattern')}
+        </label>
+        <label className="field">
+          <span>{t('software.rule.os')}</span>
+          <select value={form.os} onChange={(e) => set({ os: e.target.value as OsName | '' })} data-testid="rule-form-os">
+            <option value="">{t('software.rules.anyOs')}</option>
+            {osChoices.map((o) => (
+              <option key={o} value={o}>
+                {osLabel[o]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>{t('software.rule.product')}</span>
+          <input value={form.product} disabled={form.ignore} onChange={(e) => set({ product: e.target.value })} data-testid="rule-form-product" />
+          {problem('product')}
+        </label>
+        <label className="field">
+          <span>{t('software.rule.version')}</span>
+          <input className="mono" value={form.versionPattern} onChange={(e) => set({ versionPattern: e.target.value })} data-testid="rule-form-version" />
+          {problem('versionPattern') ?? <small className="muted">{t('software.rule.versionHint')}</small>}
+        </label>
+        <label className="field">
+          <span>{t('software.rule.position')}</span>
+          <input inputMode="numeric" value={form.position} onChange={(e) => set({ position: e.target.value })} data-testid="rule-form-position" />
+          {problem('position')}
+        </label>
+        <label className="check form-full">
+          <input type="checkbox" checked={form.ignore} onChange={(e) => set({ ignore: e.target.checked })} data-testid="rule-form-ignore" />
+          {t('software.rule.ignore')}
+        </label>
+        {error && (
+          <div className="form-full">
+            <ErrorMessage error={error} />
+          </div>
+        )}
+        <div className="form-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="rule-form-submit">
+            {busy ? t('common.saving') : t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
