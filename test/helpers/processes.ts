@@ -1,7 +1,19 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-export const root = join(__dirname, '..', '..');
+/** The repository root, from test/helpers (jest) or test/dist/helpers (compiled benches). */
+function findRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, 'shared', 'policies'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no Vigie checkout above ${start}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const root = findRoot(__dirname);
 export const collectorCli = join(root, 'collector', 'dist', 'cli.js');
 export const agentCli = join(root, 'agent', 'dist', 'cli.js');
 

@@ -17,6 +17,7 @@ import { systemUsbEvents } from '../probes/usb/watch-source';
 import { resolveStateDir } from '../state/paths';
 import { AgentStateStore, type Enrolment } from '../state/state';
 import { Outbox, type OutboxOptions } from '../transport/outbox';
+import { compactHeap } from '../v8-flags';
 import { findSessionUser } from '../probes/screenlock/screenlock.linux';
 import { serveTray, systemTrayUser, TrayStatusKeeper } from '../tray/serve';
 import { AGENT_VERSION } from '../version';
@@ -124,6 +125,7 @@ export async function runCommand(opts: RunOptions, io: CommandIO, deps: RunDeps 
     usbEvents: deps.usbEvents ?? systemUsb(io),
     client: deps.client,
     intervalOverrideSeconds: opts.scanIntervalSeconds,
+    compactHeap,
   });
   if (opts.once) {
     const result = await daemon.runOnce((opts.timeoutSeconds ?? DEFAULT_ONCE_TIMEOUT_SECONDS) * 1000);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   changedSections,
-  factsHash,
   type AckMessage,
   type ConfigMessage,
   type Facts,
@@ -15,6 +14,7 @@ import { AgentClient, type FatalTransportError } from '../transport/client';
 import type { Logger } from '../transport/logger';
 import type { Outbox, OutboxEntry } from '../transport/outbox';
 import type { AgentStateStore, Enrolment, SyncState } from '../state/state';
+import { changedSectionsByDigest, digestFacts, type FactsDigest } from '../state/facts-digest';
 
 /** Until the collector's config says otherwise. */
 export const DEFAULT_INTERVAL_SECONDS = 15 * 60;
@@ -61,6 +61,8 @@ export interface DaemonOptions {
   client?: ClientTuning;
   /** Scan at this interval whatever the collector sets (tests and benchmarks). */
   intervalOverrideSeconds?: number;
+  /** Called once each scan is queued, before the daemon idles: a full GC in production (v8-flags.ts says why). */
+  compactHeap?: () => void;
   observer?: DaemonObserver;
 }
 
@@ -100,6 +102,10 @@ export class Daemon {
   private reporting: Promise<unknown> = Promise.resolve();
   /** The last sync-state write; stop() waits for it so an exit never loses an ack's hash. */
   private metaWrites: Promise<void> = Promise.resolve();
+  /** Section digests of the head, so a delta needs neither the previous facts nor re-stringifying them. */
+  private headDigest: FactsDigest | undefined;
+  /** The hash of the head file's facts: false until this run writes it (then the one read at start); undefined when unknown. */
+  private headOnDisk: string | undefined | false = false;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -184,7 +190,9 @@ export class Daemon {
 
   private async scanAndQueue(): Promise<OutboxEntry> {
     const facts = await this.options.scan();
-    const hash = factsHash(facts);
+    // node:crypto over chunks, equal to shared's factsHash (facts-digest.ts says why).
+    const digest = digestFacts(facts);
+    const hash = digest.factsHash;
     const head = this.sync.head;
     const deltasOk = this.sync.meta.serverCapabilities?.includes('delta-reports') ?? true;
     const full = this.forceFull || !head || !deltasOk;
@@ -192,7 +200,14 @@ export class Daemon {
     this.forceFull = false;
     const body: ReportBody =
       !full && head
-        ? { kind: 'delta', baseHash: head.factsHash, sections: changedSections(head.facts, facts) }
+        ? {
+            kind: 'delta',
+            baseHash: head.factsHash,
+            sections:
+              this.headDigest?.factsHash === head.factsHash
+                ? changedSectionsByDigest(this.headDigest, digest, facts)
+                : changedSections(head.facts, facts),
+          }
         : { kind: 'full', facts };
     const { entry, evicted } = await this.options.outbox.add(
       { type: 'report', reportId: this.uuid(), collectedAt: this.now().toISOString(), body },
@@ -201,8 +216,16 @@ export class Daemon {
     // A dropped report breaks the delta chain: the next report resyncs in full.
     if (evicted.some((e) => e.message.type === 'report')) this.forceFull = true;
     if (evicted.length > 0) this.options.logger.warn({ dropped: evicted.length }, 'outbox full: dropped the oldest messages');
-    this.sync.head = { facts, factsHash: hash };
-    await this.options.store.writeHead(this.sync.head);
+    // Unchanged facts are already on disk: skip re-serialising ~100 KB every scan.
+    const onDisk = this.headOnDisk === false ? head?.factsHash : this.headOnDisk;
+    // Same facts: keep the head object, which a queued full report may share, so one copy stays alive, not two.
+    if (head?.factsHash !== hash) this.sync.head = { facts, factsHash: hash };
+    this.headDigest = digest;
+    if (onDisk !== hash) {
+      this.headOnDisk = undefined;
+      await this.options.store.writeHead(this.sync.head);
+      this.headOnDisk = hash;
+    }
     this.options.logger.info({ seq: entry.seq, kind: body.kind }, 'report queued');
     this.options.observer?.onReportQueued?.(this.now());
     this.client.kick();
@@ -299,6 +322,7 @@ export class Daemon {
       this.lastScanAt = this.now().getTime();
       try {
         await this.queueReport();
+        this.options.compactHeap?.();
         this.options.logger.info({ rssBytes: process.memoryUsage.rss() }, 'scan complete');
       } catch (e) {
         this.options.logger.error({ err: (e as Error).message }, 'scan or queue failed; retrying at the next interval');

@@ -152,7 +152,10 @@ export class Outbox {
       const seq = this.meta.nextSeq;
       const build = (dropped: number): OutboxMessage =>
         draft.type === 'report' ? { ...draft, seq, dropped } : draft;
-      const estimate = Buffer.byteLength(serialize(seq, meta, build(this.meta.dropped)));
+      let message = build(this.meta.dropped);
+      // Serialised once in the usual case (nothing evicted): a full report is ~100 KB of string.
+      let text = serialize(seq, meta, message);
+      const estimate = Buffer.byteLength(text);
       const evicted: OutboxEntry[] = [];
       while (this.list.length > 0 && (this.list.length + 1 > this.maxEntries || this.totalBytes + estimate > this.maxBytes)) {
         const oldest = this.list.shift() as OutboxEntry;
@@ -162,8 +165,10 @@ export class Outbox {
         evicted.push(oldest);
         await fs.rm(path.join(this.dir, fileName(oldest.seq)), { force: true });
       }
-      const message = build(draft.type === 'report' ? this.meta.dropped : 0);
-      const text = serialize(seq, meta, message);
+      if (evicted.length > 0) {
+        message = build(draft.type === 'report' ? this.meta.dropped : 0);
+        text = serialize(seq, meta, message);
+      }
       await writeFileAtomic(path.join(this.dir, fileName(seq)), text, 0o600);
       const entry: OutboxEntry = { seq, id: entryId(message), message, meta, bytes: Buffer.byteLength(text) };
       this.list.push(entry);

@@ -1,19 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exec as realExec } from '../exec';
 import { config, fail, pass, stateWith } from './__fixtures__/state';
-import type { TrayView } from './model';
-import type { NotificationRequest } from './notify';
+import { alive, ARTIFACTS, canRunXvfb, runTray, startXSession, until, type XSession } from './__fixtures__/xvfb';
 import { escapeHtml } from './remediation';
 import type { TrayState } from './state';
 import { startStatusServer, type StatusServer } from './status-server';
 import type { Lang } from './strings';
 import { iconFile } from './tray';
-
-type HelperAction = { type: string; item?: { title: string; hidden?: boolean }; menu?: { icon: string; tooltip: string } };
 
 /**
  * The tray end to end under a virtual X server: a fake agent daemon (the real
@@ -24,16 +18,7 @@ type HelperAction = { type: string; item?: { title: string; hidden?: boolean }; 
  * tray host, and the icon's colour in a screenshot saved to artifacts/.
  * Skipped only when Xvfb is absent (.ci/run installs it).
  */
-const XVFB = '/usr/bin/Xvfb';
-const TRAYER = '/usr/bin/trayer';
-const IMPORT = '/usr/bin/import';
-const CONVERT = existsSync('/usr/bin/convert') ? '/usr/bin/convert' : '/usr/local/bin/convert';
-const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', 'artifacts');
-const canRun = process.platform === 'linux' && existsSync(XVFB);
-if (!canRun) {
-  console.warn(`tray integration test SKIPPED: ${XVFB} is absent (install xvfb, trayer, libgtk-3-0, libayatana-appindicator3-1, imagemagick; .ci/run does)`);
-}
-const describeX = canRun ? describe : describe.skip;
+const describeX = canRunXvfb('tray integration test') ? describe : describe.skip;
 
 jest.setTimeout(30_000);
 
@@ -41,31 +26,8 @@ const now = new Date('2026-11-24T10:00:00Z');
 const failing = stateWith([fail('disk-encryption', '2026-11-24T09:00:00Z', '2026-12-01T09:00:00Z'), pass('screen-lock')], {}, '2026-11-24T09:30:00Z');
 const fixed = stateWith([pass('disk-encryption'), pass('screen-lock')], { lastReportAt: '2026-11-24T10:00:00Z' }, '2026-11-24T10:00:00Z');
 
-/** Running, and not a zombie (in a container nobody may reap an orphan). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 8_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 describeX('tray under Xvfb and trayer', () => {
-  let display = '';
-  let xvfb: ChildProcess | undefined;
-  let trayer: ChildProcess | undefined;
+  let session: XSession;
   let dir: string;
   let server: StatusServer;
   let agentState: TrayState = failing;
@@ -74,19 +36,7 @@ describeX('tray under Xvfb and trayer', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vigie-tray-x-'));
     await mkdir(ARTIFACTS, { recursive: true });
-    // A display number nobody uses on this machine.
-    let n = 90 + Math.floor(Math.random() * 400);
-    while (existsSync(`/tmp/.X${n}-lock`) || existsSync(`/tmp/.X11-unix/X${n}`)) n++;
-    display = `:${n}`;
-    xvfb = spawn(XVFB, [display, '-screen', '0', '320x64x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-    await until('Xvfb', async () => existsSync(`/tmp/.X11-unix/X${n}`));
-    if (existsSync(TRAYER)) {
-      trayer = spawn(TRAYER, ['--edge', 'top', '--align', 'left', '--widthtype', 'request', '--height', '40', '--transparent', 'false', '--tint', '0xffffff'], {
-        stdio: 'ignore',
-        env: { ...process.env, DISPLAY: display },
-      });
-      await until('trayer', async () => (await x(['/usr/bin/xwininfo', '-root', '-tree'])).includes('"panel"'));
-    }
+    session = await startXSession();
     server = await startStatusServer({
       socketPath: path.join(dir, 'agent.sock'),
       getState: () => agentState,
@@ -100,76 +50,11 @@ describeX('tray under Xvfb and trayer', () => {
 
   afterAll(async () => {
     await server?.close();
-    trayer?.kill('SIGTERM');
-    xvfb?.kill('SIGTERM');
+    await session?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function x(cmd: string[]): Promise<string> {
-    const [file, ...args] = cmd;
-    const r = await realExec(file!, args, { env: { ...process.env, DISPLAY: display }, timeoutMs: 10_000 });
-    return r.stdout;
-  }
-
-  /** The mean colour of the helper's icon window, from a screenshot of the root window. */
-  async function iconColour(shot: string): Promise<{ r: number; g: number; b: number; geometry: string }> {
-    const tree = await x(['/usr/bin/xwininfo', '-root', '-tree']);
-    // The helper's XEmbed window: `0x... "tray_linux_release": ("systray" "systray")  32x38+0+0  +1+1`
-    const m = /\("systray" "systray"\)\s+(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)/.exec(tree);
-    if (!m) throw new Error(`no systray window docked in trayer:\n${tree}`);
-    const [, w, h, ax, ay] = m;
-    const geometry = `${w}x${h}+${ax}+${ay}`;
-    const txt = await x([CONVERT, shot, '-crop', geometry, '+repage', '-resize', '1x1!', '-depth', '8', 'txt:-']);
-    const c = /\((\d+),(\d+),(\d+)/.exec(txt);
-    if (!c) throw new Error(`cannot read the colour: ${txt}`);
-    return { r: Number(c[1]), g: Number(c[2]), b: Number(c[3]), geometry };
-  }
-
-  /** The tray as its own process (see __fixtures__/tray-child.ts), its events collected. */
-  async function run(lang: Lang, socketPath = server.socketPath) {
-    const events: { event: string; [k: string]: unknown }[] = [];
-    const child = spawn(process.execPath, ['-r', path.join(__dirname, '__fixtures__', 'ts-hook.cjs'), path.join(__dirname, '__fixtures__', 'tray-child.ts'), socketPath, lang, path.join(dir, `pages-${lang}`), now.toISOString()], {
-      // No session bus: the helper falls back from StatusNotifier to an XEmbed icon, which trayer docks.
-      env: { ...process.env, DISPLAY: display, DBUS_SESSION_BUS_ADDRESS: '', LANG: 'C' },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        events.push(JSON.parse(buf.slice(0, i)) as { event: string });
-        buf = buf.slice(i + 1);
-      }
-    });
-    const exited = new Promise<number | null>((r) => child.once('exit', r));
-    const of = (name: string) => events.filter((e) => e.event === name);
-    const started = await until('the tray to start', async () => of('ready')[0] ?? (of('error')[0] ? Promise.reject(new Error(String(of('error')[0]!.message))) : null), 20_000).catch(
-      (e: Error) => {
-        child.kill('SIGKILL');
-        throw new Error(`${e.message}; the tray said: ${JSON.stringify(events.filter((ev) => ev.event === 'log' || ev.event === 'error'))}`);
-      },
-    );
-    const command = async (cmd: string, key?: string) => {
-      const before = of('done').length;
-      child.stdin!.write(`${JSON.stringify({ cmd, key })}\n`);
-      await until(`"${cmd}" to finish`, async () => of('done').length > before);
-    };
-    return {
-      helperPid: started.helperPid as number,
-      of,
-      view: () => of('view').at(-1)?.view as TrayView,
-      helperActions: () => of('helper').map((e) => e.action as HelperAction),
-      notifications: () => of('notify').map((e) => e.request as NotificationRequest),
-      opened: () => of('opened').map((e) => [e.file, e.args] as [string, string[]]),
-      click: (key: string) => command('click', key),
-      refresh: () => command('refresh'),
-      stop: async () => {
-        if (child.exitCode === null) await command('stop').catch(() => child.kill('SIGKILL'));
-        await exited;
-      },
-    };
-  }
+  const run = (lang: Lang, socketPath = server.socketPath) => runTray(session, { socketPath, lang, pagesDir: path.join(dir, `pages-${lang}`), now });
 
   const expected = {
     fr: {
@@ -210,11 +95,10 @@ describeX('tray under Xvfb and trayer', () => {
 
       // The helper is alive and docked in the tray host; the icon in the screenshot is amber.
       expect(alive(tray.helperPid)).toBe(true);
-      if (trayer) {
-        await sleep(700);
+      if (session.hasTrayer) {
         const shot = path.join(ARTIFACTS, `tray-${lang}-action-needed.png`);
-        await x([IMPORT, '-window', 'root', shot]);
-        const c = await iconColour(shot);
+        await session.screenshot(shot);
+        const c = await session.iconColour(shot);
         expect(c.r).toBeGreaterThan(c.b + 60); // amber on white: red high, blue low
         expect(c.g).toBeLessThan(c.r);
       }
@@ -236,11 +120,10 @@ describeX('tray under Xvfb and trayer', () => {
       expect(tray.view().headline).toBe(e.compliant);
       const last = tray.helperActions().filter((a) => a.type === 'update-menu').pop();
       expect(last?.menu?.icon).toBe(iconFile('compliant', 'linux'));
-      if (trayer) {
-        await sleep(700);
+      if (session.hasTrayer) {
         const shot = path.join(ARTIFACTS, `tray-${lang}-compliant.png`);
-        await x([IMPORT, '-window', 'root', shot]);
-        const c = await iconColour(shot);
+        await session.screenshot(shot);
+        const c = await session.iconColour(shot);
         expect(c.g).toBeGreaterThan(c.r); // green
       }
 
@@ -259,11 +142,10 @@ describeX('tray under Xvfb and trayer', () => {
       expect(tray.view().icon).toBe('unknown');
       expect(tray.view().headline).toBe("Agent injoignable : l'état de conformité est inconnu");
       expect(tray.notifications()).toEqual([]);
-      if (trayer) {
-        await sleep(700);
+      if (session.hasTrayer) {
         const shot = path.join(ARTIFACTS, 'tray-unreachable.png');
-        await x([IMPORT, '-window', 'root', shot]);
-        const c = await iconColour(shot);
+        await session.screenshot(shot);
+        const c = await session.iconColour(shot);
         expect(Math.max(c.r, c.g, c.b) - Math.min(c.r, c.g, c.b)).toBeLessThan(30); // grey
       }
     } finally {

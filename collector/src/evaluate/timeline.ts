@@ -1,5 +1,6 @@
 import { factsHash, isUnknown, sectionNames, type Facts, type SectionName } from '@vigie/shared';
 import type { TimelineChange } from '../store/datastore';
+import { canonicalJson } from '../util/canonical-json';
 
 const MAX_NAMES = 5;
 
@@ -17,11 +18,23 @@ export function timelineChanges(previous: Facts | null, next: Facts): TimelineCh
   if (!previous) return [{ section: 'agent', summary: 'First report received' }];
   const changes: TimelineChange[] = [];
   for (const section of sectionNames) {
-    // Compared through the canonical hash shared uses, so key order never reads as a change.
-    if (factsHash({ [section]: previous[section] }) === factsHash({ [section]: next[section] })) continue;
+    if (sameSection(previous[section], next[section], section)) continue;
     changes.push({ section, summary: describe(section, previous, next) });
   }
   return changes;
+}
+
+/**
+ * Compared through canonical JSON, so key order never reads as a change. The store
+ * has just canonicalised both reports' sections to hash them (memoised per object),
+ * so this is a string comparison; data that is not plain JSON goes through shared's hash.
+ */
+function sameSection(before: unknown, after: unknown, section: SectionName): boolean {
+  if (before === after) return true;
+  const a = canonicalJson(before);
+  const b = canonicalJson(after);
+  if (a !== null && b !== null) return a === b;
+  return factsHash({ [section]: before }) === factsHash({ [section]: after });
 }
 
 function describe(section: SectionName, previous: Facts, next: Facts): string {

@@ -1,6 +1,8 @@
 import { statusMessage } from '@vigie/shared';
-import type { FindingRecord, NonconformityRecord } from '../store/datastore';
-import { buildStatusMessage } from './status';
+import type { Datastore, EvaluatedFinding, FindingRecord, NonconformityRecord } from '../store/datastore';
+import { SqliteStore } from '../store/sqlite';
+import { sampleDevice, sampleFacts } from '../testing/fixtures';
+import { buildStatusMessage, loadStatusMessage } from './status';
 
 const at = new Date('2026-03-02T09:00:00.000Z');
 
@@ -66,5 +68,38 @@ describe('buildStatusMessage', () => {
     expect(msg.findings).toHaveLength(500);
     expect(msg.findings[0]?.evidence).toHaveLength(4000);
     expect(statusMessage.safeParse(msg).success).toBe(true);
+  });
+});
+
+describe('loadStatusMessage', () => {
+  it('reads the same status through the SQLite fast path as through the list queries', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const t0 = new Date('2026-03-02T09:00:00.000Z');
+    const { device } = await store.enrollDevice({ newId: 'd1', machineId: 'm1', org: 'acme', tokenHash: 't1', device: sampleDevice({ machineId: 'm1' }), now: t0 });
+    const f = (ruleId: string, status: EvaluatedFinding['status']): EvaluatedFinding => ({ ruleId, status, severity: 'high', evidence: `${ruleId} ${status}`, issp: ['9.10.6'], graceDays: 7 });
+    const report = (n: number, findings: EvaluatedFinding[]) =>
+      store.applyReport({ deviceId: device.id, reportId: `r${n}`, seq: n, collectedAt: t0.toISOString(), body: { kind: 'full', facts: sampleFacts() }, dropped: 0, now: new Date(t0.getTime() + n * 60_000) }, () => ({
+        findings,
+        timeline: [],
+      }));
+    // a resolved non-conformity (fail then pass), an open one, an exempted one, a pass and an unknown.
+    await report(1, [f('a-resolved', 'fail'), f('b-open', 'fail'), f('c-exempt', 'fail'), f('d-pass', 'pass'), f('e-unknown', 'unknown')]);
+    await report(2, [f('a-resolved', 'pass'), f('b-open', 'fail'), f('c-exempt', 'fail'), f('d-pass', 'pass'), f('e-unknown', 'unknown')]);
+    const now = new Date(t0.getTime() + 3_600_000);
+    await store.createExemption({ deviceId: device.id, ruleId: 'c-exempt', reason: 'r', grantedBy: 'admin', expiresAt: new Date(now.getTime() + 86_400_000), now });
+
+    const fast = await loadStatusMessage(store, device.id, 'p@1', now);
+    // The same store seen only through the Datastore interface's list queries.
+    const listOnly = new Proxy(store, { get: (target, key) => (key === 'deviceStatusRows' ? undefined : Reflect.get(target, key, target)) }) as Datastore;
+    const slow = await loadStatusMessage(listOnly, device.id, 'p@1', now);
+    expect(fast).toEqual(slow);
+    expect(fast.findings.map((x) => [x.ruleId, x.status, x.dueAt !== null, x.exempted])).toEqual([
+      ['a-resolved', 'pass', false, false],
+      ['b-open', 'fail', true, false],
+      ['c-exempt', 'fail', true, true],
+      ['d-pass', 'pass', false, false],
+      ['e-unknown', 'unknown', false, false],
+    ]);
+    await store.close();
   });
 });

@@ -46,8 +46,19 @@ export function buildStatusMessage(input: StatusInput): StatusMessage {
   return { type: 'status', evaluatedAt: input.evaluatedAt.toISOString(), policyVersion: input.policyVersion, findings };
 }
 
+/** A store that reads a device's status rows in one go (the SQLite store); others go through the list queries. */
+interface StatusRowsSource {
+  deviceStatusRows(deviceId: string, now: Date, limit: number): { findings: FindingRecord[]; nonconformities: NonconformityRecord[] };
+}
+
+function hasStatusRows(store: Datastore): store is Datastore & StatusRowsSource {
+  return typeof (store as Partial<StatusRowsSource>).deviceStatusRows === 'function';
+}
+
 /** Reads what buildStatusMessage needs for one device. */
 export async function loadStatusMessage(store: Datastore, deviceId: string, policyVersion: string, now: Date): Promise<StatusMessage> {
+  // After every stored report: the list queries (built, prepared and counted per call) cost more than the report's own transaction.
+  if (hasStatusRows(store)) return buildStatusMessage({ evaluatedAt: now, policyVersion, ...store.deviceStatusRows(deviceId, now, MAX_FINDINGS) });
   const page = { scope: null, deviceId, limit: MAX_FINDINGS, offset: 0 } as const;
   const [findings, open, exempted] = await Promise.all([
     store.listFindings(page),

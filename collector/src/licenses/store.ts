@@ -175,7 +175,9 @@ export class LicenseStore {
       allInventories: p('SELECT device_id, entries FROM device_inventory'),
       setInventory: p('INSERT INTO device_inventory (device_id, entries) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET entries = excluded.entries'),
       deviceProducts: p('SELECT product, version FROM device_software WHERE device_id = ?'),
-      upsertDeviceProduct: p(`INSERT INTO device_software (device_id, product, version, raw_name, publisher) VALUES (?, ?, ?, ?, ?)
+      // A product seen before on the device (renamed away and back) keeps its first-seen date.
+      upsertDeviceProduct: p(`INSERT INTO device_software (device_id, product, version, raw_name, publisher, first_seen_at)
+                              VALUES (@d, @p, @v, @r, @pub, COALESCE((SELECT first_seen_at FROM software_first_seen WHERE device_id = @d AND product = @p), @now))
                               ON CONFLICT(device_id, product) DO UPDATE SET version = excluded.version, raw_name = excluded.raw_name, publisher = excluded.publisher`),
       deleteDeviceProduct: p('DELETE FROM device_software WHERE device_id = ? AND product = ?'),
       firstSeen: p('INSERT INTO software_first_seen (device_id, product, first_seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
@@ -368,8 +370,8 @@ export class LicenseStore {
     }
     for (const [product, w] of wanted) {
       if (only !== null && !only.has(product)) continue;
+      if (!existing.has(product) || existing.get(product) !== w.version) this.s('upsertDeviceProduct').run({ d: deviceId, p: product, v: w.version, r: w.rawName, pub: w.publisher, now: nowIso });
       if (!existing.has(product)) this.s('firstSeen').run(deviceId, product, nowIso);
-      if (!existing.has(product) || existing.get(product) !== w.version) this.s('upsertDeviceProduct').run(deviceId, product, w.version, w.rawName, w.publisher);
     }
   }
 
@@ -489,9 +491,8 @@ export class LicenseStore {
     const params: Record<string, unknown> = { product };
     const rows = this.db
       .prepare(
-        `SELECT s.device_id, d.hostname, d.owner, d.user, d.org, s.version, s.raw_name, COALESCE(f.first_seen_at, '') AS first_seen_at, d.last_seen_at
+        `SELECT s.device_id, d.hostname, d.owner, d.user, d.org, s.version, s.raw_name, s.first_seen_at, d.last_seen_at
          FROM device_software s JOIN devices d ON d.id = s.device_id
-         LEFT JOIN software_first_seen f ON f.device_id = s.device_id AND f.product = s.product
          WHERE s.product = @product AND d.revoked = 0 AND ${scopeClause('d.org', scope, params)}
          ORDER BY d.hostname COLLATE NOCASE`,
       )
@@ -509,25 +510,28 @@ export class LicenseStore {
     }));
   }
 
-  /** Installs of these products (licensed ones), for the reconciliation. */
+  /**
+   * Installs of these products (the licensed ones), for the reconciliation. The devices are read
+   * once; each product is then one covering-index range, not a join per install.
+   */
   usage(products: readonly string[], scope: OrgScope): Map<string, ProductUsage['installs']> {
     const out = new Map<string, ProductUsage['installs']>();
+    if (products.length === 0) return out;
     const params: Record<string, unknown> = {};
-    const scopeSql = scopeClause('d.org', scope, params);
-    const st = this.db
-      .prepare(
-        `SELECT s.device_id, d.hostname, d.org, COALESCE(d.owner, d.user) AS person, COALESCE(f.first_seen_at, '') AS first_seen_at, d.last_seen_at
-         FROM device_software s JOIN devices d ON d.id = s.device_id
-         LEFT JOIN software_first_seen f ON f.device_id = s.device_id AND f.product = s.product
-         WHERE s.product = @product AND d.revoked = 0 AND ${scopeSql}`,
-      )
-      .raw(true);
+    const devices = new Map<string, [string, string, string | null, string | null]>();
+    const rows = this.db
+      .prepare(`SELECT id, hostname, org, COALESCE(owner, user), last_seen_at FROM devices d WHERE revoked = 0 AND ${scopeClause('d.org', scope, params)}`)
+      .raw(true)
+      .all(params) as [string, string, string, string | null, string | null][];
+    for (const r of rows) devices.set(r[0], [r[1], r[2], r[3], r[4]]);
+    const st = this.db.prepare('SELECT device_id, first_seen_at FROM device_software WHERE product = ?').raw(true);
     for (const product of products) {
-      const rows = st.all({ ...params, product }) as [string, string, string, string | null, string, string | null][];
-      out.set(
-        product,
-        rows.map((r) => ({ deviceId: r[0], hostname: r[1], org: r[2], user: r[3], firstSeenAt: r[4], lastSeenAt: r[5] })),
-      );
+      const installs: ProductUsage['installs'] = [];
+      for (const [deviceId, firstSeenAt] of st.all(product) as [string, string][]) {
+        const d = devices.get(deviceId);
+        if (d) installs.push({ deviceId, hostname: d[0], org: d[1], user: d[2], firstSeenAt, lastSeenAt: d[3] });
+      }
+      out.set(product, installs);
     }
     return out;
   }

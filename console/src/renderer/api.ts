@@ -372,7 +372,8 @@ export interface LicenseDrillDown {
   product: string;
   licenses: License[];
   devices: { deviceId: string; hostname: string; owner: string | null; org: string; version: string; beyondCount: boolean }[];
-  users: { user: string; devices: number }[];
+  /** `devices`: how many, or which (the collector lists the device ids). */
+  users: { user: string; devices: number | string[] }[];
 }
 
 /** Live messages from /api/v1/live. */

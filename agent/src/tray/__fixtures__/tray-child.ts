@@ -3,7 +3,7 @@ import readline from 'node:readline';
 import type { Exec } from '../../exec';
 import { StatusClient } from '../client';
 import { emptyMemory, type NotifyMemory } from '../notify';
-import type { Lang } from '../strings';
+import { detectLang, type Lang } from '../strings';
 import { startTray } from '../tray';
 
 /**
@@ -11,11 +11,13 @@ import { startTray } from '../tray';
  * with the notifier and the opener recorded instead of run. It reports on
  * stdout, one JSON event per line, and takes commands on stdin
  * (`{"cmd":"click","key":...}`, `{"cmd":"refresh"}`, `{"cmd":"stop"}`).
+ * The language `env` means: from the OS locale, as `vigie-agent tray` finds it.
  */
 const emit = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
 async function main(): Promise<void> {
-  const [socketPath, lang, pagesDir, nowIso] = process.argv.slice(2) as [string, Lang, string, string];
+  const [socketPath, langArg, pagesDir, nowIso] = process.argv.slice(2) as [string, Lang | 'env', string, string];
+  const lang = langArg === 'env' ? detectLang(process.env) : langArg;
   let memory: NotifyMemory = emptyMemory();
   const exec: Exec = async (file, args) => {
     emit({ event: 'opened', file, args });
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     onHelperAction: (action) => emit({ event: 'helper', action }),
     onRender: (view) => emit({ event: 'view', view }),
   });
-  emit({ event: 'ready', helperPid: tray.helperPid() });
+  emit({ event: 'ready', helperPid: tray.helperPid(), lang });
   const rl = readline.createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     const command = JSON.parse(line) as { cmd: 'click' | 'refresh' | 'stop'; key?: string };

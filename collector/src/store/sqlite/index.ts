@@ -1,5 +1,5 @@
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
-import { applyDelta, factsHash, isUnknown, severityRank, type DeviceFacts, type Facts, type FindingStatus, type OsName, type Severity, type UsbEvent } from '@vigie/shared';
+import { applyDelta, isUnknown, severityRank, type DeviceFacts, type Facts, type FindingStatus, type OsName, type Severity, type UsbEvent } from '@vigie/shared';
 import type {
   ApplyReportInput,
   ApplyReportResult,
@@ -32,8 +32,11 @@ import type {
   UserRecord,
 } from '../datastore';
 import { migrate } from './migrations';
+import { canonicalFacts, primeStoredFacts } from '../../util/canonical-json';
 
 const DAY_MS = 86_400_000;
+/** Devices whose last facts applyReport keeps in memory (about 0.3 MB each for 300 software items). */
+const FACTS_CACHE_SIZE = 128;
 
 interface DeviceRow {
   id: string;
@@ -196,6 +199,9 @@ export class SqliteStore implements Datastore {
   /** Called inside the report transaction after the facts are written; must be synchronous and cheap. */
   onFactsStored: ((deviceId: string, os: OsName, previous: Facts | null, facts: Facts, now: Date) => void) | null = null;
   private readonly st: Record<string, Statement>;
+  /** The last facts of recently reporting devices, so a report does not re-read and re-parse them (previousFacts). */
+  private readonly factsCache = new Map<string, { facts: Facts; hash: string }>();
+  private statusStatements: { findings: Statement; ncs: Statement } | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.db = new BetterSqlite3(options.path);
@@ -387,14 +393,15 @@ export class SqliteStore implements Datastore {
   // ---- Ingest ----
 
   async applyReport(input: ApplyReportInput, derive: DeriveFn): Promise<ApplyReportResult> {
+    let committed: { hash: string; facts: Facts } | null = null;
     const result = this.db.transaction((): ApplyReportResult | { status: 'stored-ids'; factsHash: string; opened: number[]; resolved: number[]; statusChanged: boolean } => {
       const row = this.get('deviceById').get(input.deviceId) as DeviceRow | undefined;
       if (!row) return { status: 'unknown-device' };
       // A revocation made elsewhere (the CLI) takes effect at the device's next report.
       if (row.revoked) return { status: 'revoked' };
       if (this.get('reportExists').get(input.deviceId, input.reportId)) return { status: 'duplicate', factsHash: row.facts_hash };
-      const stored = this.get('factsByDevice').get(input.deviceId) as { facts: string; hash: string } | undefined;
-      const previous = stored ? (JSON.parse(stored.facts) as Facts) : null;
+      const stored = this.previousFacts(input.deviceId, row.facts_hash);
+      const previous = stored?.facts ?? null;
       let facts: Facts;
       if (input.body.kind === 'full') {
         facts = input.body.facts;
@@ -403,12 +410,14 @@ export class SqliteStore implements Datastore {
         if (!stored || !previous || stored.hash !== input.body.baseHash) return { status: 'need-full-report' };
         facts = applyDelta(previous, input.body.sections);
       }
-      const hash = factsHash(facts);
+      // factsHash's canonical JSON and SHA-256, fast (collector/src/util/canonical-json.ts); the
+      // canonical text is also what is stored, so the stored text hashes to the stored hash.
+      const { json: factsJson, hash } = canonicalFacts(facts, previous);
       const nowIso = input.now.toISOString();
       const device = toDevice(row);
       const derived = derive({ device, previous, facts, lastSeenAt: input.now, now: input.now });
 
-      this.get('upsertFacts').run({ id: input.deviceId, facts: JSON.stringify(facts), hash, collectedAt: input.collectedAt, now: nowIso });
+      this.get('upsertFacts').run({ id: input.deviceId, facts: factsJson, hash, collectedAt: input.collectedAt, now: nowIso });
       const d = isUnknown(facts.device) ? null : facts.device;
       this.get('updateDeviceAfterReport').run({
         id: input.deviceId,
@@ -431,9 +440,11 @@ export class SqliteStore implements Datastore {
         this.get('insertTimeline').run(input.deviceId, nowIso, 'agent', `The agent's outbox was full and dropped ${input.dropped} report(s)`);
       }
       const applied = this.applyFindingsSync(input.deviceId, row.org, derived.findings, input.now, true);
+      committed = { hash, facts };
       return { status: 'stored-ids', factsHash: hash, ...applied };
     })();
     if (result.status !== 'stored-ids') return result;
+    if (committed) this.rememberFacts(input.deviceId, committed);
     return {
       status: 'stored',
       factsHash: result.factsHash,
@@ -442,6 +453,64 @@ export class SqliteStore implements Datastore {
       resolved: result.resolved,
       statusChanged: result.statusChanged,
     };
+  }
+
+  /**
+   * The device's stored facts: from the cache when it holds the facts whose hash the
+   * device row names (both are written in the same transaction, so a hash match means
+   * they are the stored facts, whoever wrote them), else read and parsed.
+   */
+  private previousFacts(deviceId: string, rowHash: string | null): { facts: Facts; hash: string } | null {
+    const cached = this.factsCache.get(deviceId);
+    if (cached && rowHash !== null && cached.hash === rowHash) {
+      // Most recently used last: the Map's order is the eviction order.
+      this.factsCache.delete(deviceId);
+      this.factsCache.set(deviceId, cached);
+      return cached;
+    }
+    const stored = this.get('factsByDevice').get(deviceId) as { facts: string; hash: string } | undefined;
+    if (!stored) return null;
+    const facts = JSON.parse(stored.facts) as Facts;
+    primeStoredFacts(facts, stored.hash);
+    return { facts, hash: stored.hash };
+  }
+
+  /** Called after the commit only, so the cache never holds facts a rolled-back transaction wrote. */
+  private rememberFacts(deviceId: string, entry: { facts: Facts; hash: string }): void {
+    this.factsCache.delete(deviceId);
+    this.factsCache.set(deviceId, entry);
+    if (this.factsCache.size > FACTS_CACHE_SIZE) {
+      const oldest = this.factsCache.keys().next().value;
+      if (oldest !== undefined) this.factsCache.delete(oldest);
+    }
+  }
+
+  /**
+   * What the device's `status` message needs after each report (collector/src/ingest/status.ts):
+   * the same rows as listFindings and the open and exempted listNonconformities of one device,
+   * in two fixed, prepared queries instead of six built and prepared per call.
+   */
+  deviceStatusRows(deviceId: string, now: Date, limit: number): { findings: FindingRecord[]; nonconformities: NonconformityRecord[] } {
+    const st = (this.statusStatements ??= {
+      findings: this.db.prepare(`SELECT f.*, d.hostname, d.org, d.owner FROM findings f JOIN devices d ON d.id = f.device_id
+                                 WHERE f.device_id = ? AND d.revoked = 0 ORDER BY f.rule_id LIMIT ?`),
+      ncs: this.db.prepare(`${NC_SELECT} WHERE n.device_id = @deviceId AND d.revoked = 0 AND n.resolved_at IS NULL ORDER BY n.first_seen_at DESC, n.id DESC LIMIT @limit`),
+    });
+    const rows = st.findings.all(deviceId, limit) as { device_id: string; hostname: string; org: string; owner: string | null; rule_id: string; status: FindingStatus; severity: Severity; evidence: string; issp: string; updated_at: string }[];
+    const findings = rows.map((r) => ({
+      deviceId: r.device_id,
+      hostname: r.hostname,
+      org: r.org,
+      owner: r.owner,
+      ruleId: r.rule_id,
+      status: r.status,
+      severity: r.severity,
+      evidence: r.evidence,
+      issp: JSON.parse(r.issp) as string[],
+      updatedAt: r.updated_at,
+    }));
+    const nonconformities = (st.ncs.all({ deviceId, now: now.toISOString(), limit }) as NcRow[]).map(toNonconformity);
+    return { findings, nonconformities };
   }
 
   async reevaluateDevice(deviceId: string, derive: DeriveFn, now: Date, options?: { partial?: boolean }): Promise<EvaluationResult | null> {

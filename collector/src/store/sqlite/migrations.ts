@@ -372,9 +372,11 @@ CREATE TABLE device_software (
   version TEXT,
   raw_name TEXT NOT NULL,
   publisher TEXT,
+  first_seen_at TEXT NOT NULL,
   PRIMARY KEY (device_id, product)
 ) WITHOUT ROWID;
-CREATE INDEX device_software_product ON device_software(product, device_id);
+-- Covers the reconciliation's read: a product's installs and when each was first seen.
+CREATE INDEX device_software_product ON device_software(product, device_id, first_seen_at);
 
 -- When a product was first seen on a device; kept across rebuilds, so "beyond the count" is stable.
 CREATE TABLE software_first_seen (

@@ -386,7 +386,7 @@ function DrillDown({ product, onClose }: { product: string; onClose(): void }) {
                         {d.users.map((u) => (
                           <tr key={u.user} data-testid="licenses-drill-user">
                             <td>{u.user}</td>
-                            <td className="num">{formatNumber(u.devices, lang)}</td>
+                            <td className="num">{formatNumber(Array.isArray(u.devices) ? u.devices.length : u.devices, lang)}</td>
                           </tr>
                         ))}
                       </tbody>
@@ -715,7 +715,7 @@ function ImportDialog({ onClose, onImported }: { onClose(): void; onImported(): 
   );
 }
 
-const previewColumns: ImportColumn[] = ['product', 'type', 'seats', 'purchased_at', 'expires_at', 'cost', 'org', 'reference'];
+const previewColumns: ImportColumn[] = ['type', 'seats', 'purchased_at', 'expires_at', 'cost', 'org', 'reference'];
 const previewLabels: Record<ImportColumn, MessageKey> = {
   product: 'licenses.col.product',
   type: 'licenses.col.type',
@@ -738,22 +738,19 @@ function PreviewTable({ preview }: { preview: ImportPreview }) {
         <thead>
           <tr>
             <th className="num">{t('licenses.col.line')}</th>
+            <th>{t('licenses.col.product')}</th>
+            <th>{t('licenses.col.errors')}</th>
             {previewColumns.map((c) => (
               <th key={c}>{t(previewLabels[c])}</th>
             ))}
-            <th>{t('licenses.col.errors')}</th>
           </tr>
         </thead>
         <tbody>
           {rows.map((r) => (
             <tr key={r.line} className={r.errors.length > 0 ? 'row-invalid' : ''} data-testid="licenses-import-row" data-line={r.line} data-valid={r.errors.length === 0 ? 'true' : 'false'}>
               <td className="num muted">{r.line}</td>
-              {previewColumns.map((c) => (
-                <td key={c} className={c === 'product' ? 'strong' : ''}>
-                  {r.cells[c] ?? ''}
-                </td>
-              ))}
-              <td>
+              <td className="strong">{r.cells.product ?? ''}</td>
+              <td className="errors-cell">
                 {r.errors.length === 0 ? (
                   <Pill tone="good">{t('licenses.import.valid')}</Pill>
                 ) : (
@@ -764,6 +761,9 @@ function PreviewTable({ preview }: { preview: ImportPreview }) {
                   </ul>
                 )}
               </td>
+              {previewColumns.map((c) => (
+                <td key={c}>{r.cells[c] ?? ''}</td>
+              ))}
             </tr>
           ))}
         </tbody>

@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { factsHash, type Facts, type PartialFacts } from '@vigie/shared';
+
+/**
+ * The canonical JSON that shared's factsHash hashes (safe-stable-stringify: keys
+ * sorted, undefined members left out), made fast for the collector's hot path:
+ *
+ * - objects are re-built with their keys in sorted order and handed to the native
+ *   JSON.stringify, which is several times faster than stringifying in JavaScript;
+ *   the sorted key order is remembered per object shape (the same key list), so a
+ *   report's 300 software items sort their keys once;
+ * - the result for each object is memoised by identity (a WeakMap), so the facts
+ *   the store just hashed cost nothing when the timeline compares them, nor when
+ *   the next report compares against them. Facts are never mutated once parsed,
+ *   which is what makes the memo safe;
+ * - the SHA-256 is node:crypto's, not shared's pure-JavaScript one.
+ *
+ * Only plain JSON data is expected (what JSON.parse and zod give). Anything else
+ * (a toJSON method, a class instance, a bigint, a cycle, integer-like keys, which
+ * the engine orders on its own) is not canonicalised here: canonicalJson returns
+ * null and canonicalFacts falls back to shared's factsHash, so the hash can never
+ * drift from it.
+ */
+
+const memo = new WeakMap<object, string>();
+/** Sorted key order per shape; null when a key is integer-like (the engine puts those first whatever we do). */
+const sortedKeys = new Map<string, string[] | null>();
+/** A bound on remembered shapes: facts have a handful; hostile input must not grow it forever. */
+const MAX_SHAPES = 1000;
+/** Keys the engine treats as array indices and always enumerates first, in numeric order. */
+const INTEGER_KEY = /^(0|[1-9]\d*)$/;
+
+class NotPlain extends Error {}
+
+function sortedClone(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') throw new NotPlain();
+    return value;
+  }
+  if (depth > 200) throw new NotPlain();
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = sortedClone(value[i], depth + 1);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw new NotPlain();
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.toJSON === 'function') throw new NotPlain();
+  const keys = Object.keys(obj);
+  const shape = keys.join('\u0000');
+  let order = sortedKeys.get(shape);
+  if (order === undefined) {
+    order = keys.some((k) => INTEGER_KEY.test(k)) ? null : [...keys].sort();
+    if (sortedKeys.size < MAX_SHAPES) sortedKeys.set(shape, order);
+  }
+  if (order === null) throw new NotPlain();
+  const out: Record<string, unknown> = {};
+  for (const k of order) {
+    const v = obj[k];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    out[k] = sortedClone(v, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Canonical JSON of a value: `undefined` for what JSON leaves out (undefined, a
+ * function), null when the value is not plain JSON data (see above).
+ */
+export function canonicalJson(value: unknown): string | undefined | null {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'bigint') return null;
+    return JSON.stringify(value);
+  }
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  let text: string;
+  try {
+    text = JSON.stringify(sortedClone(value, 0));
+  } catch (e) {
+    if (e instanceof NotPlain || e instanceof RangeError) return null;
+    throw e;
+  }
+  memo.set(value, text);
+  return text;
+}
+
+/** Plain JSON.stringify per object, memoised: a cheap equality test between two reports' sections. */
+const native = new WeakMap<object, string>();
+
+function nativeJson(value: object): string {
+  let text = native.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    native.set(value, text);
+  }
+  return text;
+}
+
+/**
+ * Canonical JSON of facts, built from each section's own canonical text (so the
+ * sections' memo entries serve the timeline), and its SHA-256, equal to factsHash.
+ *
+ * With `previous` (the facts the device had), a section whose plain JSON is the
+ * same text as the previous one's has the same content, so it takes the previous
+ * section's canonical text instead of computing it: a report that changes little
+ * costs one native JSON.stringify and one hash. (Validation gives every object its
+ * schema's key order, so equal content gives equal text.)
+ */
+export function canonicalFacts(facts: Facts | PartialFacts, previous?: Facts | null): { json: string; hash: string } {
+  let json = memo.get(facts);
+  if (json === undefined) {
+    if (previous) reuseUnchanged(facts as Record<string, unknown>, previous as Record<string, unknown>);
+    json = canonicalTop(facts as Record<string, unknown>) ?? undefined;
+    // Not plain data: shared's own code, slower but the reference.
+    if (json === undefined) return { json: JSON.stringify(facts), hash: factsHash(facts) };
+    memo.set(facts, json);
+  }
+  return { json, hash: sha256(json) };
+}
+
+function reuseUnchanged(next: Record<string, unknown>, previous: Record<string, unknown>): void {
+  for (const key of Object.keys(next)) {
+    const a = next[key];
+    const b = previous[key];
+    if (a === b || typeof a !== 'object' || a === null || typeof b !== 'object' || b === null || memo.has(a)) continue;
+    const known = memo.get(b);
+    if (known !== undefined && nativeJson(a) === nativeJson(b)) memo.set(a, known);
+  }
+}
+
+/**
+ * Facts just parsed from text the store wrote canonically: JSON.parse keeps the
+ * sorted key order, so each section's plain JSON.stringify is its canonical text.
+ * The stored hash confirms it (text written before the store wrote canonical JSON
+ * fails the check and is canonicalised the slow way, when needed). Returns whether
+ * the facts were primed.
+ */
+export function primeStoredFacts(facts: Facts, storedHash: string): boolean {
+  const obj = facts as unknown as Record<string, unknown>;
+  const parts: string[] = [];
+  const texts: [object, string][] = [];
+  for (const key of Object.keys(obj).sort()) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    const text = JSON.stringify(v);
+    if (typeof v === 'object' && v !== null) texts.push([v, text]);
+    parts.push(`${JSON.stringify(key)}:${text}`);
+  }
+  const json = `{${parts.join(',')}}`;
+  if (sha256(json) !== storedHash) return false;
+  memo.set(facts, json);
+  for (const [v, text] of texts) {
+    memo.set(v, text);
+    native.set(v, text);
+  }
+  return true;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function canonicalTop(obj: Record<string, unknown>): string | null {
+  const proto = Object.getPrototypeOf(obj) as unknown;
+  if ((proto !== Object.prototype && proto !== null) || typeof obj.toJSON === 'function') return null;
+  const keys = Object.keys(obj);
+  if (keys.some((k) => INTEGER_KEY.test(k))) return null;
+  const parts: string[] = [];
+  for (const key of keys.sort()) {
+    const text = canonicalJson(obj[key]);
+    if (text === null) return null;
+    if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
+}
