@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       `- Daemon (\`vigie-agent run --scan-interval ${daemonInterval}\`, enrolled to an unreachable collector so reports pile up in the outbox): ` +
         `RSS right after scan 1 ${daemon.afterFirst.toFixed(1)} MB, right after scan ${daemon.cycles} ${daemon.afterAll.toFixed(1)} MB ` +
         `(peak over the run ${daemon.peak.toFixed(1)} MB). Target ≤ 60 MB after ${daemon.cycles} scans: ${verdict(daemon.afterAll <= 60)}.`,
-      `  RSS after each scan (MB): ${daemon.perScan.map((mb) => mb.toFixed(1)).join(', ')}. The daemon runs a full GC once each scan is queued (agent/src/v8-flags.ts compactHeap), as V8's memory reducer would some seconds into the real 15-minute interval; a node process doing nothing takes ~40 MB on this machine, ~34 MB of it the node binary's own pages.`,
+      `  RSS after each scan (MB): ${daemon.perScan.map((mb) => mb.toFixed(1)).join(', ')}. The daemon runs a full GC once each scan is queued (agent/src/v8-flags.ts compactHeap), as V8's memory reducer would some seconds into the real 15-minute interval.`,
     );
   }
   writeSection('agent', lines.join('\n'));

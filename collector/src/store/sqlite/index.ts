@@ -847,8 +847,19 @@ export class SqliteStore implements Datastore {
   }
 
   async addCatalogRule(input: Omit<CatalogRuleRecord, 'id'>): Promise<CatalogRuleRecord> {
-    const info = this.get('insertCatalog').run(input.name, input.publisher, input.product, input.status);
-    return { id: Number(info.lastInsertRowid), ...input };
+    return this.db.transaction(() => {
+      const info = this.get('insertCatalog').run(input.name, input.publisher, input.product, input.status);
+      // Since migration 3 the approval belongs to the product (collector/src/licenses): a rule added
+      // the old way keeps its meaning, and the catalog version moves so the rules are re-applied.
+      if (input.status !== 'unreviewed') {
+        this.db
+          .prepare(`INSERT INTO product_approvals (product, status, reason, updated_at, updated_by) VALUES (?, ?, NULL, ?, 'catalog-rule')
+                    ON CONFLICT(product) DO UPDATE SET status = excluded.status`)
+          .run(input.product, input.status, new Date(0).toISOString());
+      }
+      this.db.prepare(`UPDATE catalog_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_version'`).run();
+      return { id: Number(info.lastInsertRowid), ...input };
+    })();
   }
 
   // ---- Users and sessions ----
