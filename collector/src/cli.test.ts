@@ -115,6 +115,22 @@ describe('vigie-collector CLI', () => {
     expect(missing.err()).toMatch(/no device with id nope/);
     expect(await runCli(['device', 'revoke', id], io().io)).toBe(0);
     await withStore(async (store) => expect((await store.getDevice(id))?.revoked).toBe(true));
+
+    // Re-enrolment does not lift a revocation; an operator does.
+    const help = io();
+    await runCli(['device', '--help'], help.io);
+    expect(help.out()).toMatch(/restore/);
+    const restored = io();
+    expect(await runCli(['device', 'restore', id], restored.io)).toBe(0);
+    expect(restored.out()).toMatch(/restored device dev-1; enrol it again with an enrolment secret of org acme/);
+    await withStore(async (store) => {
+      expect(await store.getDevice(id)).toMatchObject({ revoked: false });
+      expect(await store.findDeviceByTokenHash('t')).toBeNull();
+      expect((await store.listAudit({ action: 'device.restore', limit: 10, offset: 0 })).items).toEqual([expect.objectContaining({ target: id, outcome: 'success' })]);
+    });
+    const notRevoked = io();
+    expect(await runCli(['device', 'restore', id], notRevoked.io)).toBe(1);
+    expect(notRevoked.err()).toMatch(/is not revoked/);
   });
 
   it('serves until asked to stop, printing where and the CA fingerprint', async () => {

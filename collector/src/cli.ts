@@ -171,7 +171,12 @@ function buildProgram(io: CliIo): Command {
   });
 
   const device = program.command('device').description('Manage enrolled devices.').configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
-  common(device.command('revoke').description("Revoke a device's token: its agent is refused until it enrols again.").argument('<id>', 'device id')).action(
+  common(
+    device
+      .command('revoke')
+      .description("Revoke a device's token: its agent is refused, and cannot enrol again, until `device restore ID`.")
+      .argument('<id>', 'device id'),
+  ).action(
     async (id: string, opts: { data?: string; db?: string }) => {
       await withStore(io, opts, async (store) => {
         const existing = await store.getDevice(id);
@@ -182,6 +187,22 @@ function buildProgram(io: CliIo): Command {
       io.stdout(`revoked device ${id}\n`);
     },
   );
+  common(
+    device
+      .command('restore')
+      .description("Lift a revocation. The revoked token stays refused: the device must enrol again with its own org's secret (vigie-agent enroll).")
+      .argument('<id>', 'device id'),
+  ).action(async (id: string, opts: { data?: string; db?: string }) => {
+    const org = await withStore(io, opts, async (store) => {
+      const existing = await store.getDevice(id);
+      if (!existing) throw new CliFailure(`no device with id ${id}`);
+      if (!existing.revoked) throw new CliFailure(`device ${id} is not revoked`);
+      await store.restoreDevice(id, io.now());
+      await store.appendAudit({ at: io.now(), actor: cliActor(), action: 'device.restore', target: id, details: { hostname: existing.hostname, org: existing.org }, ip: null, outcome: 'success' });
+      return existing.org;
+    });
+    io.stdout(`restored device ${id}; enrol it again with an enrolment secret of org ${org}\n`);
+  });
 
   const user = program.command('user').description('Manage console users.').configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
   common(

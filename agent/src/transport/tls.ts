@@ -37,15 +37,36 @@ function chainOf(peer: tls.DetailedPeerCertificate): tls.DetailedPeerCertificate
 
 export type PinResult = { ok: true } | { ok: false; reason: string };
 
+/** id-kp-serverAuth (RFC 5280 4.2.1.12). */
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
+/** The leaf's extended key usages, or undefined when it has no such extension (any use allowed). */
+function extendedKeyUsage(cert: X509Certificate): readonly string[] | undefined {
+  // Node 20 calls it keyUsage; later releases add extKeyUsage and deprecate the old name.
+  const withNew = cert as X509Certificate & { extKeyUsage?: string[] };
+  return withNew.extKeyUsage ?? (cert.keyUsage as string[] | undefined);
+}
+
 /**
  * Checks the server's chain against a pinned fingerprint. With verification
  * off, the certificates a server sends are just claims: anyone can send a copy
  * of the real CA certificate. So the leaf must either be the pinned certificate
  * itself (the TLS handshake proved the server holds its key), or chain up to the
- * pinned CA by signatures checked here, each certificate valid at `now`. Host
- * names are not checked: the pinned CA is the collector's own private CA.
+ * pinned CA by signatures checked here, each certificate valid at `now`.
+ *
+ * A pinned leaf is explicit trust in that one key, so nothing else is asked of
+ * it. A pinned CA may be a corporate or public root that signs certificates for
+ * many names and many purposes, so then the leaf must name `host`, allow
+ * serverAuth when it restricts its usages, and every issuer up to the pin must
+ * be a CA: otherwise any certificate from that CA, or made by the holder of
+ * any leaf key under it, would pass for the collector.
  */
-export function verifyPinnedChain(peer: tls.DetailedPeerCertificate, pin: string, now: Date): PinResult {
+export function verifyPinnedChain(
+  peer: tls.DetailedPeerCertificate,
+  pin: string,
+  now: Date,
+  host: string,
+): PinResult {
   const chain = chainOf(peer);
   if (chain.length === 0) return { ok: false, reason: 'the collector presented no certificate' };
   const x509 = chain.map((c) => new X509Certificate(c.raw));
@@ -69,6 +90,28 @@ export function verifyPinnedChain(peer: tls.DetailedPeerCertificate, pin: string
     if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) {
       return { ok: false, reason: `the collector's certificate "${cert.subject}" is not signed by "${issuer.subject}"` };
     }
+  }
+  if (index === 0) return { ok: true };
+  for (let i = 1; i <= index; i++) {
+    const issuer = x509[i] as X509Certificate;
+    if (!issuer.ca) {
+      return {
+        ok: false,
+        reason: `the certificate "${issuer.subject}" in the collector's chain signed another one but is not a CA (basicConstraints)`,
+      };
+    }
+  }
+  const leaf = x509[0] as X509Certificate;
+  const usages = extendedKeyUsage(leaf);
+  if (usages !== undefined && !usages.includes(SERVER_AUTH)) {
+    return {
+      ok: false,
+      reason: `the collector's certificate "${leaf.subject}" is not meant for TLS servers (extended key usage: ${usages.join(', ') || 'none'})`,
+    };
+  }
+  const mismatch = tls.checkServerIdentity(host, peer);
+  if (mismatch) {
+    return { ok: false, reason: `the collector's certificate is not for "${host}": ${mismatch.message}` };
   }
   return { ok: true };
 }
@@ -94,7 +137,9 @@ export function tlsClientOptions(trust: TrustOptions, now: () => Date = () => ne
         rejectUnauthorized: false,
       } as tls.ConnectionOptions);
       socket.once('secureConnect', () => {
-        const result = verifyPinnedChain(socket.getPeerCertificate(true), pin, now());
+        // The name the certificate must carry, as Node's own check picks it: SNI name, else the host.
+        const expected = options.servername || host;
+        const result = verifyPinnedChain(socket.getPeerCertificate(true), pin, now(), expected);
         if (!result.ok) socket.destroy(new TrustError(result.reason));
       });
       return socket;

@@ -45,16 +45,16 @@ export class AuthService {
    */
   async login(username: string, password: string, ip: string | null): Promise<LoginResult> {
     const now = this.now();
-    const throttle = await this.store.getLoginThrottle(username);
-    if (throttle.lockedUntil !== null && throttle.lockedUntil > now.toISOString()) {
-      this.audit({ actor: 'anonymous', action: 'login', target: username, details: { reason: 'locked', lockedUntil: throttle.lockedUntil }, ip, outcome: 'denied' });
-      return { ok: false, code: 'rate-limited', message: `too many failed attempts; try again after ${throttle.lockedUntil}` };
+    // Counted before the slow password check, not after: parallel attempts would all pass a read-then-write check.
+    const attempt = await this.store.claimLoginAttempt(username, now, this.options.lockout);
+    if (!attempt.allowed) {
+      this.audit({ actor: 'anonymous', action: 'login', target: username, details: { reason: 'locked', lockedUntil: attempt.lockedUntil }, ip, outcome: 'denied' });
+      return { ok: false, code: 'rate-limited', message: `too many failed attempts; try again after ${attempt.lockedUntil ?? 'a while'}` };
     }
     const user = await this.store.getUser(username);
     const valid = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !valid) {
-      const after = await this.store.recordLoginFailure(username, now, this.options.lockout);
-      this.audit({ actor: 'anonymous', action: 'login', target: username, details: { reason: 'bad credentials', locked: after.lockedUntil !== null }, ip, outcome: 'failure' });
+      this.audit({ actor: 'anonymous', action: 'login', target: username, details: { reason: 'bad credentials', locked: attempt.lockedUntil !== null }, ip, outcome: 'failure' });
       return { ok: false, code: 'unauthenticated', message: 'wrong username or password' };
     }
     await this.store.clearLoginFailures(username);

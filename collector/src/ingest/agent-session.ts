@@ -4,8 +4,6 @@ import type { RawData, WebSocket } from 'ws';
 import {
   capabilityNames,
   encodeMessage,
-  parseMessage,
-  validateMessage,
   PROTOCOL_VERSION,
   type ParseResult,
   type EnrollMessage,
@@ -19,6 +17,7 @@ import type { AuditEntry, Datastore, DeviceRecord, EvaluationResult } from '../s
 import type { PolicyEvaluator } from '../evaluate/evaluator';
 import type { LiveHub } from '../server/live';
 import { randomToken, sha256Hex } from '../util/crypto';
+import type { FrameParser } from './frame-parser';
 import { TokenBucket } from './rate-limit';
 import { loadStatusMessage } from './status';
 
@@ -38,6 +37,8 @@ export interface IngestDeps {
   now: () => Date;
   options: IngestOptions;
   audit: (entry: Omit<AuditEntry, 'at'>) => void;
+  /** Parses frames, big ones on a worker thread (frame-parser.ts). */
+  parser: FrameParser;
 }
 
 /** The WebSocket close code for a protocol or policy violation (RFC 6455). */
@@ -90,22 +91,26 @@ export class AgentSession {
       return;
     }
     this.refused = 0;
-    const parsed = parseFrame(data, isBinary, this.deps.options.maxFrameBytes);
-    if (!parsed.ok) {
-      this.log.warn({ code: parsed.error.code, reason: parsed.error.message }, 'invalid frame');
-      // Before a valid hello, the peer is not an agent we know how to talk to.
-      if (this.state.kind === 'awaiting-hello') this.fail(parsed.error.code, parsed.error.message);
-      else this.send({ type: 'error', code: parsed.error.code, message: parsed.error.message });
-      return;
-    }
-    const message = parsed.message;
-    this.queue = this.queue.then(() =>
-      this.handle(message).catch((e: unknown) => {
+    // Parsing may run on a worker thread (big frames) while earlier frames are handled; the queue keeps the order.
+    const parsing = this.deps.parser.parse(data, isBinary, this.deps.options.maxFrameBytes);
+    this.queue = this.queue.then(async () => {
+      const parsed = await parsing;
+      if (this.state.kind === 'closed') return;
+      if (!parsed.ok) return this.refuse(parsed);
+      const message = parsed.message;
+      return this.handle(message).catch((e: unknown) => {
         this.log.error({ err: e }, 'failed to handle a frame');
         const id = message.type === 'report' ? message.reportId : message.type === 'usb-event' ? message.eventId : undefined;
         this.send({ type: 'error', code: 'internal', message: 'the collector could not process this message; resend it later', ...(id ? { id } : {}) });
-      }),
-    );
+      });
+    });
+  }
+
+  private refuse(parsed: Extract<ParseResult, { ok: false }>): void {
+    this.log.warn({ code: parsed.error.code, reason: parsed.error.message }, 'invalid frame');
+    // Before a valid hello, the peer is not an agent we know how to talk to.
+    if (this.state.kind === 'awaiting-hello') this.fail(parsed.error.code, parsed.error.message);
+    else this.send({ type: 'error', code: parsed.error.code, message: parsed.error.message });
   }
 
   private async handle(message: Message): Promise<void> {
@@ -207,7 +212,15 @@ export class AgentSession {
       return this.fail('secret-expired', `this enrolment secret expired at ${secret.expiresAt}`);
     }
     const token = randomToken();
-    const { device, replaced } = await store.enrollDevice({ newId: randomUUID(), machineId: message.device.machineId, org: secret.org, tokenHash: sha256Hex(token), device: message.device, now });
+    const enrolled = await store.enrollDevice({ newId: randomUUID(), machineId: message.device.machineId, org: secret.org, tokenHash: sha256Hex(token), device: message.device, now });
+    if ('refused' in enrolled) {
+      // Machine ids are not secret: another org's secret must not take a device over, nor lift a revocation.
+      const target = enrolled.device.id;
+      this.deps.audit({ ...auditBase, target, details: { code: enrolled.refused, org: secret.org, deviceOrg: enrolled.device.org, secretId: secret.id }, outcome: 'denied' });
+      if (enrolled.refused === 'revoked') return this.fail('revoked', `this machine's device ${target} was revoked; an operator must run \`vigie-collector device restore ${target}\` before it can enrol again`);
+      return this.fail('bad-secret', "this machine is already enrolled in another org; enrol it with that org's secret");
+    }
+    const { device, replaced } = enrolled;
     this.deps.audit({ ...auditBase, target: device.id, details: { org: secret.org, secretId: secret.id, hostname: device.hostname, replaced }, outcome: 'success' });
     this.log.info({ deviceId: device.id, org: secret.org, replaced }, 'device enrolled');
     this.send({ type: 'enrolled', deviceId: device.id, org: device.org, token });
@@ -272,26 +285,6 @@ export class AgentSession {
     clearTimeout(this.helloTimer);
     this.ws.close(POLICY_VIOLATION, code);
   }
-}
-
-/**
- * parseMessage for a frame as ws hands it over: the size is checked on its bytes,
- * which ws already counted, instead of re-counting the UTF-8 of a decoded string
- * in JavaScript (a millisecond for a 45 KB report); then the same JSON parse and
- * schema validation, with the same typed errors.
- */
-export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): ParseResult {
-  if (isBinary) return parseMessage(undefined, maxBytes);
-  const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
-  if (bytes > maxBytes) return { ok: false, error: { code: 'too-large', message: `frame exceeds ${maxBytes} bytes` } };
-  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-  let value: unknown;
-  try {
-    value = JSON.parse(buffer.toString('utf8'));
-  } catch (e) {
-    return { ok: false, error: { code: 'malformed', message: `not JSON: ${(e as Error).message}` } };
-  }
-  return validateMessage(value);
 }
 
 /** Tells consoles what a committed evaluation changed. */

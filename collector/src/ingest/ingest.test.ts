@@ -242,6 +242,39 @@ describe('agent ingest over WSS', () => {
     expect((await t.store.listAudit({ action: 'agent.enroll', limit: 10, offset: 0 })).items.map((e) => e.outcome)).toEqual(['failure', 'failure']);
   });
 
+  it("refuses another org's secret on an enrolled machine id, and a revoked device until an operator restores it", async () => {
+    const a = await t.enrol('machine-a', 'acme');
+    // Machine ids are not secret: a beta secret must not take acme's device over.
+    const thief = await t.connect();
+    thief.hello('machine-a');
+    thief.send({ type: 'enroll', secret: await t.createSecret('beta'), device: sampleDevice({ machineId: 'machine-a', hostname: 'evil' }) });
+    expect(await thief.next<ErrorMessage>()).toMatchObject({ type: 'error', code: 'bad-secret', message: expect.stringMatching(/another org/) });
+    expect((await thief.closed).code).toBe(1008);
+    expect(await t.store.getDevice(a.deviceId)).toMatchObject({ org: 'acme', hostname: 'lap-alice', revoked: false });
+    (await authenticated(a.deviceId, a.token)).ws.close();
+    const denied = (await t.store.listAudit({ action: 'agent.enroll', limit: 10, offset: 0 })).items[0];
+    expect(denied).toMatchObject({ outcome: 'denied', target: a.deviceId, details: { code: 'other-org', org: 'beta', deviceOrg: 'acme' } });
+
+    // A revocation is not lifted by enrolling again, even with the device's own org's secret.
+    await t.store.revokeDevice(a.deviceId, t.clock.now);
+    const secret = await t.createSecret('acme');
+    const retry = await t.connect();
+    retry.hello('machine-a');
+    retry.send({ type: 'enroll', secret, device: sampleDevice({ machineId: 'machine-a' }) });
+    expect(await retry.next<ErrorMessage>()).toMatchObject({ type: 'error', code: 'revoked', message: expect.stringContaining(`device restore ${a.deviceId}`) });
+    expect((await t.store.getDevice(a.deviceId))?.revoked).toBe(true);
+
+    // Once an operator restored it, the agent enrols again in its org; the revoked token stays refused.
+    await t.store.restoreDevice(a.deviceId, t.clock.now);
+    const stale = await t.connect();
+    stale.hello(a.deviceId, a.token);
+    expect(await stale.next<ErrorMessage>()).toMatchObject({ type: 'error', code: 'unauthenticated' });
+    const back = await t.connect();
+    back.hello('machine-a');
+    back.send({ type: 'enroll', secret, device: sampleDevice({ machineId: 'machine-a' }) });
+    expect(await back.next<EnrolledMessage>()).toMatchObject({ type: 'enrolled', deviceId: a.deviceId, org: 'acme' });
+  });
+
   it('rate-limits a flooding connection', async () => {
     const { agent } = await t.enrol();
     for (let i = 0; i < 40; i++) agent.send({ type: 'usb-event', eventId: randomUUID(), event: { at: '2026-03-02T08:00:00.000Z', action: 'connected', user: null, device: { vendorId: '0781', productId: '5581', vendor: null, product: null, serial: null, storage: true, mountPoints: [] } } });

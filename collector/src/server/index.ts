@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
@@ -10,6 +11,7 @@ import { DEFAULT_MAX_FRAME_BYTES, type Policy } from '@vigie/shared';
 import { AuthService, defaultAuthOptions, type AuthOptions, type AuthUser } from '../auth/service';
 import { PolicyEvaluator } from '../evaluate/evaluator';
 import { AgentSession, publishEvaluation, type IngestOptions } from '../ingest/agent-session';
+import { FrameParser } from '../ingest/frame-parser';
 import { LicenseService } from '../licenses/service';
 import { loadPolicyFile } from '../policy';
 import type { AuditEntry, Datastore } from '../store/datastore';
@@ -34,6 +36,8 @@ export interface CollectorOptions {
   policyFile?: string;
   policy?: Policy;
   maxFrameBytes?: number;
+  /** Threads that parse and validate big agent frames off the main thread; default: the cores but one, at most 4 (0: inline). */
+  parseWorkers?: number;
   /** Frames per second per agent connection (burst: twice as many). */
   rateLimit?: number;
   helloTimeoutMs?: number;
@@ -133,6 +137,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const perSecond = options.rateLimit ?? 20;
   const ingestOptions: IngestOptions = { maxFrameBytes, rateLimit: { perSecond, burst: perSecond * 2 }, helloTimeoutMs: options.helloTimeoutMs ?? 10_000 };
+  // The main thread keeps TLS, SQLite (one writer) and the evaluation; parsing full reports is what can move.
+  const parser = new FrameParser({ workers: options.parseWorkers ?? Math.min(4, Math.max(0, availableParallelism() - 1)), minWorkerBytes: 16 * 1024 });
   const api = createApi({ store: db, auth, evaluator, licenses, live, now, bodyLimit: options.apiBodyLimit ?? 64 * 1024, audit, onError: (err) => logger.error({ err }, 'API request failed') });
   const serveStatic = createStaticHandler(options.uiDir === undefined ? defaultUiDir() : options.uiDir);
 
@@ -169,7 +175,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   agentWss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     track(ws);
-    new AgentSession(ws, req.socket.remoteAddress ?? null, { store: db, evaluator, live, logger, now, options: ingestOptions, audit });
+    new AgentSession(ws, req.socket.remoteAddress ?? null, { store: db, evaluator, live, logger, now, options: ingestOptions, audit, parser });
   });
 
   const liveSessions = new Map<WebSocket, AuthUser>();
@@ -283,6 +289,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   }).catch(async (e: unknown) => {
     clearInterval(heartbeat);
     clearInterval(sweepTimer);
+    await parser.close();
     if (ownsStore) await db.close();
     throw new Error(`cannot listen on ${host}:${options.port ?? 8443}: ${(e as Error).message}`);
   });
@@ -306,6 +313,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         }, 1000).unref();
       });
       await sweeping;
+      await parser.close();
       if (ownsStore) await db.close();
     })();
     return closing;

@@ -57,19 +57,37 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
         expect(await store.findEnrollSecret('other')).toBeNull();
       });
 
-      it('re-enrolling the same machine keeps its id, replaces its token and lifts a revocation', async () => {
+      it('re-enrolling the same machine in its own org keeps its id and replaces its token', async () => {
         const first = await store.enrollDevice({ newId: 'dev-1', machineId: 'm-1', org: 'acme', tokenHash: 'tok-a', device: sampleDevice({ machineId: 'm-1' }), now: T0 });
-        expect(first.replaced).toBe(false);
+        expect(first).toMatchObject({ replaced: false });
         expect(first.device).toMatchObject({ id: 'dev-1', org: 'acme', hostname: 'lap-alice', os: 'linux', revoked: false, lastSeenAt: null, status: 'unknown' });
         expect((await store.findDeviceByTokenHash('tok-a'))?.id).toBe('dev-1');
-        await store.revokeDevice('dev-1', T0);
-        expect((await store.getDevice('dev-1'))?.revoked).toBe(true);
-        const again = await store.enrollDevice({ newId: 'dev-2', machineId: 'm-1', org: 'beta', tokenHash: 'tok-b', device: sampleDevice({ machineId: 'm-1' }), now: at(1) });
-        expect(again.replaced).toBe(true);
-        expect(again.device).toMatchObject({ id: 'dev-1', org: 'beta', revoked: false });
+        const again = await store.enrollDevice({ newId: 'dev-2', machineId: 'm-1', org: 'acme', tokenHash: 'tok-b', device: sampleDevice({ machineId: 'm-1' }), now: at(1) });
+        expect(again).toMatchObject({ replaced: true, device: { id: 'dev-1', org: 'acme', revoked: false } });
         expect(await store.findDeviceByTokenHash('tok-a')).toBeNull();
         expect((await store.findDeviceByTokenHash('tok-b'))?.id).toBe('dev-1');
         expect(await store.getDevice('dev-2')).toBeNull();
+      });
+
+      it("refuses, unchanged, a re-enrolment from another org's secret or of a revoked device until it is restored", async () => {
+        await store.enrollDevice({ newId: 'dev-1', machineId: 'm-1', org: 'acme', tokenHash: 'tok-a', device: sampleDevice({ machineId: 'm-1' }), now: T0 });
+        const takeover = await store.enrollDevice({ newId: 'dev-2', machineId: 'm-1', org: 'beta', tokenHash: 'tok-x', device: sampleDevice({ machineId: 'm-1' }), now: at(1) });
+        expect(takeover).toMatchObject({ refused: 'other-org', device: { id: 'dev-1', org: 'acme' } });
+        expect((await store.findDeviceByTokenHash('tok-a'))?.org).toBe('acme');
+        expect(await store.findDeviceByTokenHash('tok-x')).toBeNull();
+
+        await store.revokeDevice('dev-1', at(2));
+        const own = await store.enrollDevice({ newId: 'dev-2', machineId: 'm-1', org: 'acme', tokenHash: 'tok-b', device: sampleDevice({ machineId: 'm-1' }), now: at(3) });
+        expect(own).toMatchObject({ refused: 'revoked', device: { id: 'dev-1', revoked: true } });
+        expect((await store.getDevice('dev-1'))?.revoked).toBe(true);
+        expect(await store.findDeviceByTokenHash('tok-b')).toBeNull();
+
+        expect(await store.restoreDevice('nope', at(4))).toBeNull();
+        expect(await store.restoreDevice('dev-1', at(4))).toMatchObject({ id: 'dev-1', revoked: false });
+        // The revoked token is not revived: the agent enrols again.
+        expect(await store.findDeviceByTokenHash('tok-a')).toBeNull();
+        const back = await store.enrollDevice({ newId: 'dev-2', machineId: 'm-1', org: 'acme', tokenHash: 'tok-c', device: sampleDevice({ machineId: 'm-1' }), now: at(5) });
+        expect(back).toMatchObject({ replaced: true, device: { id: 'dev-1', org: 'acme', revoked: false } });
       });
 
       it('edits owner, CIAT level and org', async () => {
@@ -354,7 +372,9 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
         await expectCountsMatchRows(at(31));
         await store.revokeDevice(c.id, at(32));
         await expectCountsMatchRows(at(32));
-        await store.enrollDevice({ newId: randomUUID(), machineId: 'm-c', org: 'acme', tokenHash: 'tok-c2', device: sampleDevice({ machineId: 'm-c', hostname: 'charlie' }), now: at(33) });
+        await store.restoreDevice(c.id, at(33));
+        await expectCountsMatchRows(at(33));
+        await store.enrollDevice({ newId: randomUUID(), machineId: 'm-c', org: 'beta', tokenHash: 'tok-c2', device: sampleDevice({ machineId: 'm-c', hostname: 'charlie' }), now: at(33) });
         await expectCountsMatchRows(at(33));
       });
     });

@@ -274,6 +274,8 @@ export interface SummaryData {
   silent: { id: string; hostname: string; lastSeenAt: string | null }[];
 }
 
+export type EnrollResult = { device: DeviceRecord; replaced: boolean } | { refused: 'other-org' | 'revoked'; device: DeviceRecord };
+
 export interface Datastore {
   close(): Promise<void>;
 
@@ -282,15 +284,19 @@ export interface Datastore {
   findEnrollSecret(secretHash: string): Promise<EnrollSecretRecord | null>;
   /**
    * Enrols a machine, or re-enrols it: the same machine id keeps its device id and
-   * gets the new token (the old one stops working), the new org, and is un-revoked.
+   * gets the new token (the old one stops working). Machine ids are not secret, so a
+   * re-enrolment is refused, unchanged, when the device is in another org than the
+   * secret's (`other-org`) or revoked (`revoked`: only restoreDevice re-admits it).
    */
-  enrollDevice(input: { newId: string; machineId: string; org: string; tokenHash: string; device: DeviceFacts; now: Date }): Promise<{ device: DeviceRecord; replaced: boolean }>;
+  enrollDevice(input: { newId: string; machineId: string; org: string; tokenHash: string; device: DeviceFacts; now: Date }): Promise<EnrollResult>;
 
   // Devices
   getDevice(id: string): Promise<DeviceRecord | null>;
   findDeviceByTokenHash(tokenHash: string): Promise<DeviceRecord | null>;
   /** Refuses the device's token from now on; `now` is for stores that record when. */
   revokeDevice(id: string, now: Date): Promise<DeviceRecord | null>;
+  /** An operator lifts a revocation; the old token stays refused, so the agent must enrol again with its org's secret. */
+  restoreDevice(id: string, now: Date): Promise<DeviceRecord | null>;
   updateDevice(id: string, patch: { owner?: string | null; ciatLevel?: number; org?: string }, now: Date): Promise<DeviceRecord | null>;
   listDevices(query: DeviceQuery): Promise<Page<DeviceRecord>>;
 
@@ -335,6 +341,12 @@ export interface Datastore {
   getLoginThrottle(username: string): Promise<LoginThrottle>;
   /** Counts a failed login; after `maxFailures` the name is locked for `lockSeconds`. */
   recordLoginFailure(username: string, now: Date, policy: { maxFailures: number; lockSeconds: number }): Promise<LoginThrottle>;
+  /**
+   * Counts a login attempt as a failure before its password is checked, atomically, so
+   * parallel attempts cannot all pass a check made before any of them is counted; the
+   * attempt that reaches `maxFailures` is still allowed and sets the lock. A success clears it.
+   */
+  claimLoginAttempt(username: string, now: Date, policy: { maxFailures: number; lockSeconds: number }): Promise<{ allowed: boolean; lockedUntil: string | null }>;
   clearLoginFailures(username: string): Promise<void>;
   createSession(input: { tokenHash: string; username: string; now: Date; idleSeconds: number; ip: string | null }): Promise<void>;
   /** Returns the session and extends its idle expiry, or null (and forgets it) when it has expired. */

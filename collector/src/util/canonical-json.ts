@@ -87,6 +87,14 @@ export function canonicalJson(value: unknown): string | undefined | null {
   return text;
 }
 
+/**
+ * Records the canonical JSON of an object computed elsewhere (the frame-parsing
+ * worker computed it on the object this one is a structured clone of).
+ */
+export function rememberCanonical(value: unknown, text: string): void {
+  if (typeof value === 'object' && value !== null) memo.set(value, text);
+}
+
 /** Plain JSON.stringify per object, memoised: a cheap equality test between two reports' sections. */
 const native = new WeakMap<object, string>();
 

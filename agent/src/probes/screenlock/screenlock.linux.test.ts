@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Exec, ExecOptions, ExecResult } from '../../exec';
+import { UnsafeFileError } from '../context';
 import type { ProbeContext } from '../types';
 import { collectScreenlockLinux } from './screenlock.linux';
 
@@ -156,6 +157,20 @@ describe('collectScreenlockLinux', () => {
       source: 'kscreenlockerrc (defaults)',
       user: 'alice',
     });
+  });
+
+  it('KDE: a kscreenlockerrc the agent refuses to read is unknown, not the defaults', async () => {
+    for (const desktop of ['KDE', '']) {
+      const { ctx } = fakeContext(session(desktop));
+      ctx.readFile = async (p) => {
+        if (p === '/home/alice/.config/kscreenlockerrc') throw new UnsafeFileError(`${p} is not a regular file`);
+        throw new Error(`ENOENT: ${p}`);
+      };
+      expect(await collectScreenlockLinux(ctx)).toEqual({
+        unknown: true,
+        reason: 'screen lock check failed: /home/alice/.config/kscreenlockerrc is not a regular file',
+      });
+    }
   });
 
   it('a session that does not name its desktop is KDE only if the user has a kscreenlockerrc', async () => {

@@ -18,6 +18,7 @@
  * PowerDevil) is not read: it only shortens the real delay.
  */
 import type { ScreenlockSection } from '@vigie/shared';
+import { UnsafeFileError } from '../context';
 import type { ExecResult } from '../../exec';
 import type { ProbeContext } from '../types';
 import { GNOME_KEYS, gnomeSection, gnomeValuesFrom } from './parse-gsettings';
@@ -114,7 +115,10 @@ async function readGnome(ctx: ProbeContext, user: SessionUser): Promise<Screenlo
 async function readOptional(ctx: ProbeContext, path: string): Promise<string | null> {
   try {
     return await ctx.readFile(path);
-  } catch {
+  } catch (err) {
+    // A file that is there but refused (symlink, FIFO, huge) is not "absent":
+    // reading KDE's defaults instead would report a lock the user may have disabled.
+    if (err instanceof UnsafeFileError) throw err;
     return null;
   }
 }

@@ -15,9 +15,9 @@ export interface TestPki {
   leafFingerprint: string;
 }
 
-function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+function keyPair(modulusLength = 2048): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
   // Node makes the RSA key (forge's pure-JS generation takes seconds); forge signs the certificates.
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength });
   const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   return {
     privateKey: forge.pki.privateKeyFromPem(pem),
@@ -103,4 +103,69 @@ export function cachedPki(name: string): TestPki {
   // Atomic, since parallel Jest workers may race to create the same file.
   renameSync(tmp, file);
   return pki;
+}
+
+/** One certificate of a test chain, as made by makeChain(). */
+export interface LinkSpec {
+  commonName: string;
+  /** basicConstraints cA; undefined leaves the extension out (which also means "not a CA"). */
+  ca?: boolean;
+  /** Extended key usage; undefined leaves the extension out (any use allowed). */
+  eku?: 'serverAuth' | 'clientAuth';
+  /** DNS names or IPv4 addresses for subjectAltName; undefined leaves the extension out. */
+  altNames?: string[];
+}
+
+export interface TestChain {
+  /** PEMs, leaf first, root last. */
+  pems: string[];
+  /** SHA-256 of each certificate's DER, lower-case hex, same order as pems. */
+  fingerprints: string[];
+  leafKeyPem: string;
+}
+
+/**
+ * An arbitrary chain: specs[0] is the self-signed root, each next one is
+ * signed by the one before, the last is the leaf. Whether a link is a CA is
+ * whatever its spec says, so broken chains (a leaf signing a leaf) can be made.
+ */
+export function makeChain(specs: LinkSpec[]): TestChain {
+  let issuer: { subject: forge.pki.CertificateField[]; key: forge.pki.rsa.PrivateKey } | undefined;
+  const pems: string[] = [];
+  const fingerprints: string[] = [];
+  let leafKeyPem = '';
+  specs.forEach((spec, i) => {
+    // 1024 bits: these chains test checks, not key strength, and a suite makes a dozen of them.
+    const keys = keyPair(1024);
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = keys.publicKey;
+    cert.serialNumber = (i + 1).toString(16).padStart(2, '0');
+    validity(cert);
+    const subject = [{ name: 'commonName', value: spec.commonName }];
+    cert.setSubject(subject);
+    cert.setIssuer(issuer?.subject ?? subject);
+    const extensions: object[] = [];
+    if (spec.ca !== undefined) extensions.push({ name: 'basicConstraints', cA: spec.ca, critical: true });
+    extensions.push(
+      spec.ca
+        ? { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }
+        : // A non-CA that signs (an intermediate in a broken chain) still claims keyCertSign,
+          // so only basicConstraints tells it from a real CA.
+          { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: i < specs.length - 1 },
+    );
+    if (spec.eku) extensions.push({ name: 'extKeyUsage', [spec.eku]: true });
+    if (spec.altNames) {
+      extensions.push({
+        name: 'subjectAltName',
+        altNames: spec.altNames.map((n) => (/^[\d.]+$/.test(n) ? { type: 7, ip: n } : { type: 2, value: n })),
+      });
+    }
+    cert.setExtensions(extensions);
+    cert.sign(issuer?.key ?? keys.privateKey, forge.md.sha256.create());
+    pems.unshift(forge.pki.certificateToPem(cert));
+    fingerprints.unshift(fingerprint(cert));
+    issuer = { subject, key: keys.privateKey };
+    leafKeyPem = keys.pem;
+  });
+  return { pems, fingerprints, leafKeyPem };
 }

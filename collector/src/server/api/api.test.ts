@@ -76,6 +76,40 @@ describe('console API', () => {
     expect(audit.items.every((e) => e.ip !== null && e.at)).toBe(true);
   });
 
+  it('checks no more passwords than the lockout allows, even for parallel attempts', async () => {
+    const attempts = await Promise.all(Array.from({ length: 40 }, () => call('POST', '/login', { body: { username: 'auditor', password: 'wrong' } })));
+    const statuses = attempts.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(37);
+    expect((await call('POST', '/login', { body: { username: 'auditor', password: PASSWORD } })).status).toBe(429);
+    const audit = await t.store.listAudit({ action: 'login', limit: 50, offset: 0 });
+    expect(audit.items.filter((e) => e.outcome === 'failure')).toHaveLength(3);
+  });
+
+  it('shows the audit log, which spans every org, only to users granted every org', async () => {
+    const root = await login('root');
+    await call('PATCH', `/devices/${acmeDevice}`, { token: root, body: { owner: 'Alice Martin' } });
+    for (const username of ['root', 'auditor']) {
+      const log = await call('GET', '/audit?action=device.update', { token: await login(username) });
+      expect(log.status).toBe(200);
+      expect(log.json.items).toEqual([expect.objectContaining({ actor: 'root', target: acmeDevice, outcome: 'success' })]);
+    }
+    for (const username of ['beta-admin', 'acme-admin']) {
+      const log = await call('GET', '/audit', { token: await login(username) });
+      expect(log.status).toBe(403);
+      expect(log.json.error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/every org/) });
+      expect(JSON.stringify(log.json)).not.toContain(acmeDevice);
+    }
+  });
+
+  it('answers a malformed percent-encoding in a path parameter with 400, not 500', async () => {
+    const root = await login('root');
+    const res = await call('GET', '/devices/%E0%A4%A', { token: root });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/percent-encoding/) });
+    expect((await call('GET', `/devices/${encodeURIComponent(acmeDevice)}`, { token: root })).status).toBe(200);
+  });
+
   it('ends a session after the idle time and on logout', async () => {
     const token = await login('root');
     expect((await call('GET', '/me')).status).toBe(401);

@@ -296,7 +296,9 @@ export function createApi(deps: ApiDeps) {
     return revoked;
   }, 'exemption.revoke');
 
-  route('GET', '/audit', ['admin', 'auditor'], async ({ query }) => {
+  route('GET', '/audit', ['admin', 'auditor'], async ({ query, user }) => {
+    // Audit entries are not tagged with an org (logins, enrolments, other orgs' changes), so only an all-org user may read them.
+    if (user.scope !== null) throw new ApiError('forbidden', 'the audit log covers every org; it needs a user granted every org (*)');
     const q = check(validate(auditQuery, query));
     return store.listAudit(q);
   });
@@ -345,7 +347,12 @@ export function createApi(deps: ApiDeps) {
         return sendError(res, new ApiError('unauthenticated', token ? 'the session has expired or is not known; log in again' : 'log in first'));
       }
       const params: Record<string, string> = {};
-      r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1]!)));
+      try {
+        r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1]!)));
+      } catch {
+        // A URIError: a client error, not a server fault.
+        return sendError(res, new ApiError('bad-request', 'a path parameter has a malformed percent-encoding'));
+      }
       const ctx: Ctx = { req, res, params, query: fromQuery(search), user, ip, details: null };
       const target = params.id ?? null;
       if (r.roles !== 'all' && !r.roles.includes(user.role)) {

@@ -224,6 +224,8 @@ export class SqliteStore implements Datastore {
       reenrollDevice: p(`UPDATE devices SET token_hash = @tokenHash, org = @org, hostname = @hostname, os = @os, os_version = @osVersion,
                          model = @model, serial = @serial, user = @user, enrolled_at = @now, revoked = 0 WHERE id = @id`),
       revokeDevice: p('UPDATE devices SET revoked = 1 WHERE id = ?'),
+      // A token hash nobody holds: the token that was revoked (perhaps because it leaked) stays refused.
+      restoreDevice: p("UPDATE devices SET revoked = 0, token_hash = 'restored:' || lower(hex(randomblob(32))) WHERE id = ?"),
       findingsActive: p('UPDATE findings SET active = ?, org = ? WHERE device_id = ?'),
       reportExists: p('SELECT 1 FROM reports WHERE device_id = ? AND report_id = ?'),
       countReports: p('SELECT COUNT(*) AS n FROM reports WHERE device_id = ?'),
@@ -307,6 +309,9 @@ export class SqliteStore implements Datastore {
       const now = input.now.toISOString();
       this.get('insertOrg').run(input.org, now);
       const existing = this.get('deviceByMachine').get(input.machineId) as DeviceRow | undefined;
+      // Machine ids are not secret: re-enrolment may only replace the token of a live device of the secret's own org.
+      if (existing?.revoked) return { refused: 'revoked' as const, device: toDevice(existing) };
+      if (existing && existing.org !== input.org) return { refused: 'other-org' as const, device: toDevice(existing) };
       const params = {
         id: existing?.id ?? input.newId,
         machineId: input.machineId,
@@ -339,6 +344,16 @@ export class SqliteStore implements Datastore {
   async findDeviceByTokenHash(tokenHash: string): Promise<DeviceRecord | null> {
     const r = this.get('deviceByToken').get(tokenHash) as DeviceRow | undefined;
     return r ? toDevice(r) : null;
+  }
+
+  async restoreDevice(id: string, _now?: Date): Promise<DeviceRecord | null> {
+    return this.db.transaction(() => {
+      const row = this.get('deviceById').get(id) as DeviceRow | undefined;
+      if (!row) return null;
+      this.get('restoreDevice').run(id);
+      this.get('findingsActive').run(1, row.org, id);
+      return toDevice(this.get('deviceById').get(id) as DeviceRow);
+    })();
   }
 
   async revokeDevice(id: string, _now?: Date): Promise<DeviceRecord | null> {
@@ -889,6 +904,19 @@ export class SqliteStore implements Datastore {
       const stored = lockedUntil && failures >= policy.maxFailures ? 0 : failures;
       this.get('upsertThrottle').run(username, stored, lockedUntil);
       return { failures: stored, lockedUntil };
+    })();
+  }
+
+  async claimLoginAttempt(username: string, now: Date, policy: { maxFailures: number; lockSeconds: number }): Promise<{ allowed: boolean; lockedUntil: string | null }> {
+    // One transaction, so parallel attempts each see the count the previous one left.
+    return this.db.transaction(() => {
+      const r = this.get('throttle').get(username) as { failures: number; locked_until: string | null } | undefined;
+      if (r?.locked_until != null && r.locked_until > now.toISOString()) return { allowed: false, lockedUntil: r.locked_until };
+      // A lock that is over starts a new series.
+      const failures = (r?.locked_until != null ? 0 : (r?.failures ?? 0)) + 1;
+      const lockedUntil = failures >= policy.maxFailures ? new Date(now.getTime() + policy.lockSeconds * 1000).toISOString() : null;
+      this.get('upsertThrottle').run(username, lockedUntil ? 0 : failures, lockedUntil);
+      return { allowed: true, lockedUntil };
     })();
   }
 

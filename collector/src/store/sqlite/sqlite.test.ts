@@ -78,7 +78,13 @@ describe('SQLite store', () => {
       else if (op < 0.8) await store.refreshDeviceStatus(id, now);
       else if (op < 0.87) await store.updateDevice(id, { org: pick(orgs) }, now);
       else if (op < 0.93) await store.revokeDevice(id, now);
-      else await store.enrollDevice({ newId: `new-${step}`, machineId: `m-${ids.indexOf(id)}`, org: pick(orgs), tokenHash: `re-${step}`, device: sampleDevice(), now });
+      else {
+        // Re-enrolment only works in the device's own org, and after an operator lifted a revocation.
+        const other = pick(orgs);
+        const device = await store.getDevice(id);
+        if (device?.revoked) await store.restoreDevice(id, now);
+        await store.enrollDevice({ newId: `new-${step}`, machineId: `m-${ids.indexOf(id)}`, org: device?.org ?? other, tokenHash: `re-${step}`, device: sampleDevice(), now });
+      }
       const { counters, recount } = countersAndRecount(store.db);
       expect({ step, ...counters }).toEqual({ step, ...recount });
     }

@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { RawData } from 'ws';
+import { parseMessage, validateMessage, type ParseResult } from '@vigie/shared';
+import { canonicalFacts, canonicalJson, rememberCanonical } from '../util/canonical-json';
+
+/** Canonical JSON of a full report's facts, section by section, as canonical-json computes it. */
+export interface FactsCanonical {
+  json: string;
+  sections: [string, string][];
+}
+
+export interface FrameJob {
+  id: number;
+  bytes: Uint8Array;
+  maxBytes: number;
+}
+
+export type FrameDone = { id: number; result: ParseResult; canonical: FactsCanonical | null };
+
+/**
+ * parseMessage for a frame as ws hands it over: the size is checked on its bytes,
+ * which ws already counted, instead of re-counting the UTF-8 of a decoded string
+ * in JavaScript (a millisecond for a 45 KB report); then the same JSON parse and
+ * schema validation, with the same typed errors. With `canonical`, a full report's
+ * facts also get their canonical JSON (for the facts hash).
+ */
+export function parseFrameBytes(bytes: Buffer, maxBytes: number, canonical: boolean): { result: ParseResult; canonical: FactsCanonical | null } {
+  if (bytes.byteLength > maxBytes) return { result: { ok: false, error: { code: 'too-large', message: `frame exceeds ${maxBytes} bytes` } }, canonical: null };
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    return { result: { ok: false, error: { code: 'malformed', message: `not JSON: ${(e as Error).message}` } }, canonical: null };
+  }
+  const result = validateMessage(value);
+  return { result, canonical: canonical ? factsCanonical(result) : null };
+}
+
+function factsCanonical(result: ParseResult): FactsCanonical | null {
+  if (!result.ok || result.message.type !== 'report' || result.message.body.kind !== 'full') return null;
+  const facts = result.message.body.facts;
+  const { json } = canonicalFacts(facts);
+  const sections: [string, string][] = [];
+  for (const [key, value] of Object.entries(facts)) {
+    const text = canonicalJson(value);
+    // Not plain JSON data (never from JSON.parse): the main thread's own path handles it.
+    if (text === null) return null;
+    if (text !== undefined) sections.push([key, text]);
+  }
+  return { json, sections };
+}
+
+/** Hands the worker's canonical texts to the main thread's memo, on the objects the message arrived as. */
+function adopt(done: { result: ParseResult; canonical: FactsCanonical | null }): ParseResult {
+  const { result, canonical } = done;
+  if (canonical && result.ok && result.message.type === 'report' && result.message.body.kind === 'full') {
+    const facts = result.message.body.facts as unknown as Record<string, unknown>;
+    for (const [key, text] of canonical.sections) rememberCanonical(facts[key], text);
+    rememberCanonical(facts, canonical.json);
+  }
+  return result;
+}
+
+function bytesOf(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+export interface FrameParserOptions {
+  /** Worker threads; 0 parses everything on the main thread. */
+  workers: number;
+  /** Frames smaller than this are parsed inline: a round trip to a worker would cost more than it saves. */
+  minWorkerBytes: number;
+}
+
+/** A worker that died this many times is not restarted; frames are then parsed inline. */
+const MAX_RESTARTS = 5;
+
+/**
+ * Parses agent frames. A full report is ~45 KB of JSON: decoding, parsing and
+ * validating it, then canonicalising its facts for the hash, is the biggest CPU
+ * cost of a report that can leave the main thread, so big frames go to a worker
+ * (round robin over `workers`), where they parse while the main thread writes
+ * earlier reports. Results come back as structured clones, which cost the main
+ * thread about what JSON.parse would. Without the compiled worker (tests run from
+ * the TypeScript sources) or after repeated worker crashes, frames parse inline.
+ */
+export class FrameParser {
+  private readonly workers: (Worker | null)[] = [];
+  private readonly pending = new Map<number, { slot: number; bytes: Buffer; maxBytes: number; resolve: (r: ParseResult) => void }>();
+  private nextId = 1;
+  private turn = 0;
+  private restarts = 0;
+  private closed = false;
+  private readonly script = join(__dirname, 'frame-worker.js');
+
+  constructor(private readonly options: FrameParserOptions) {
+    if (options.workers > 0 && existsSync(this.script)) for (let i = 0; i < options.workers; i++) this.workers.push(this.spawn(i));
+  }
+
+  /** The parse result, in a promise when a worker does it. Order is kept by the caller's queue. */
+  parse(data: RawData, isBinary: boolean, maxBytes: number): ParseResult | Promise<ParseResult> {
+    if (isBinary) return parseMessage(undefined, maxBytes);
+    const bytes = bytesOf(data);
+    const slots = this.workers.flatMap((w, i) => (w ? [i] : []));
+    if (bytes.byteLength < this.options.minWorkerBytes || bytes.byteLength > maxBytes || slots.length === 0) return parseFrameBytes(bytes, maxBytes, false).result;
+    const slot = slots[this.turn++ % slots.length] as number;
+    const worker = this.workers[slot] as Worker;
+    const id = this.nextId++;
+    return new Promise<ParseResult>((resolve) => {
+      this.pending.set(id, { slot, bytes, maxBytes, resolve });
+      // A copy: ws may hand out a slice of a shared buffer, which must not be transferred away.
+      const job: FrameJob = { id, bytes: new Uint8Array(bytes), maxBytes };
+      worker.postMessage(job);
+    });
+  }
+
+  private spawn(slot: number): Worker {
+    const worker = new Worker(this.script);
+    // The sockets keep the collector alive, not its parser.
+    worker.unref();
+    worker.on('message', (done: FrameDone) => {
+      const job = this.pending.get(done.id);
+      if (!job) return;
+      this.pending.delete(done.id);
+      job.resolve(adopt(done));
+    });
+    worker.on('error', () => undefined);
+    worker.on('exit', () => {
+      this.workers[slot] = null;
+      // What the dead worker held is parsed here; nothing is lost, only slower.
+      for (const [id, job] of this.pending) {
+        if (job.slot !== slot) continue;
+        this.pending.delete(id);
+        job.resolve(parseFrameBytes(job.bytes, job.maxBytes, false).result);
+      }
+      if (!this.closed && this.restarts < MAX_RESTARTS) {
+        this.restarts++;
+        this.workers[slot] = this.spawn(slot);
+      }
+    });
+    return worker;
+  }
+
+  /** Whether big frames go to worker threads (false in tests run from the sources). */
+  get threaded(): boolean {
+    return this.workers.some((w) => w !== null);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w?.terminate()));
+  }
+}
