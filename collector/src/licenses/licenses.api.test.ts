@@ -29,6 +29,7 @@ describe('licenses API', () => {
       ['auditor', 'auditor', ['*']],
       ['lm', 'license-manager', ['*']],
       ['lm-acme', 'license-manager', ['acme']],
+      ['admin-acme', 'admin', ['acme']],
     ];
     for (const [username, role, orgs] of users) await t.store.createUser({ username, passwordHash, role, orgs, now: t.clock.now });
     // Three Windows laptops with Acrobat under different names and publisher spellings; one has an unknown tool.
@@ -95,6 +96,10 @@ describe('licenses API', () => {
     const bad = await call('POST', '/catalog/rules', { token, body: { namePattern: '(Sketchy', product: 'X' } });
     expect(bad.status).toBe(400);
     expect(bad.json.error.details[0].path).toBe('namePattern');
+    const firstSeen = async (product: string) => (await call('GET', `/licenses/report/${encodeURIComponent(product)}`, { token })).json.devices.map((d: { hostname: string; firstSeenAt: string }) => `${d.hostname}@${d.firstSeenAt}`);
+    const toolbarSeen = await firstSeen('Sketchy Toolbar');
+    expect(toolbarSeen).toHaveLength(1);
+    t.clock.now = new Date(t.clock.now.getTime() + 60_000);
     const created = await call('POST', '/catalog/rules', { token, body: { namePattern: '^Sketchy', publisherPattern: null, product: 'Sketchy Adware', position: 1 } });
     expect(created.status).toBe(201);
     const after = (await call('GET', '/catalog/rules', { token })).json;
@@ -103,6 +108,7 @@ describe('licenses API', () => {
     const names = (await call('GET', '/software/products', { token })).json.items.map((p: { product: string }) => p.product);
     expect(names).toContain('Sketchy Adware');
     expect(names).not.toContain('Sketchy Toolbar');
+    expect(await firstSeen('Sketchy Adware')).toEqual([`lap-cyd@${t.clock.now.toISOString()}`]);
     await call('PUT', `/software/products/${encodeURIComponent('Sketchy Adware')}/approval`, { token, body: { status: 'denied', reason: 'adware' } });
     expect((await finding(devices['lap-cyd']!))?.evidence).toContain('1 denied (Sketchy Adware)');
     // Ignoring it removes it from the products, and the rule change re-evaluates the device.
@@ -112,6 +118,8 @@ describe('licenses API', () => {
     expect((await finding(devices['lap-cyd']!))?.evidence).not.toContain('Sketchy');
     expect((await call('DELETE', `/catalog/rules/${created.json.id}`, { token })).status).toBe(200);
     expect((await call('GET', '/software/products', { token })).json.items.map((p: { product: string }) => p.product)).toContain('Sketchy Toolbar');
+    // Renamed away and back: the device keeps the date the toolbar was first seen; the new name starts at the change.
+    expect(await firstSeen('Sketchy Toolbar')).toEqual(toolbarSeen);
     const audit = await t.store.listAudit({ actor: 'lm', limit: 50, offset: 0 });
     expect(audit.items.map((a) => `${a.action}:${a.outcome}`).reverse()).toEqual([
       'login:success',
@@ -149,6 +157,11 @@ describe('licenses API', () => {
     const acmeToken = await login('lm-acme');
     const scoped = (await call('GET', '/licenses/report', { token: acmeToken })).json.items.find((r: { product: string }) => r.product === 'Adobe Acrobat Pro');
     expect(scoped).toMatchObject({ used: 3, overBy: 1, beyondDevices: [] });
+    // Nor in the fleet-level finding of the '*' license, which names devices of every org.
+    expect(report.json.overDeployments[0].beyondDevices).toEqual([{ deviceId: devices['lap-cyd'], hostname: 'lap-cyd' }]);
+    const scopedFindings = (await call('GET', '/licenses/report', { token: acmeToken })).json.overDeployments;
+    expect(scopedFindings).toEqual([expect.objectContaining({ product: 'Adobe Acrobat Pro', org: '*', overBy: 1, beyondDevices: [] })]);
+    expect(JSON.stringify(scopedFindings)).not.toContain('lap-cyd');
 
     const drill = await call('GET', `/licenses/report/${encodeURIComponent('Adobe Acrobat Pro')}`, { token });
     expect(drill.json.devices.filter((d: { beyondCount: boolean }) => d.beyondCount).map((d: { hostname: string }) => d.hostname)).toEqual(['lap-cyd']);
@@ -189,6 +202,42 @@ describe('licenses API', () => {
     expect((await call('POST', '/licenses', { token: lm, body: { ...license, type: 'per-device' } })).json.error.details).toEqual([{ path: 'seats', message: 'a per-device or per-user license needs seats' }]);
     const denied = await t.store.listAudit({ action: 'license.create', limit: 50, offset: 0 });
     expect(denied.items.filter((a) => a.outcome === 'denied').map((a) => a.actor).sort()).toEqual(['auditor', 'lm-acme', 'lm-acme']);
+  });
+
+  it('refuses fleet-wide catalog, approval and settings changes from users limited to some orgs', async () => {
+    const lmAcme = await login('lm-acme');
+    const adminAcme = await login('admin-acme');
+    const rulesBefore = (await call('GET', '/catalog/rules', { token: lmAcme })).json;
+    const ruleId = rulesBefore.items[0].id as number;
+    for (const token of [lmAcme, adminAcme]) {
+      const created = await call('POST', '/catalog/rules', { token, body: { namePattern: '^Sketchy', product: 'Sketchy Adware', position: 1 } });
+      expect(created.status).toBe(403);
+      expect(created.json.error.message).toContain('all orgs');
+      expect((await call('PATCH', `/catalog/rules/${ruleId}`, { token, body: { product: 'Renamed' } })).status).toBe(403);
+      expect((await call('DELETE', `/catalog/rules/${ruleId}`, { token })).status).toBe(403);
+      expect((await call('PUT', `/software/products/${encodeURIComponent('Sketchy Toolbar')}/approval`, { token, body: { status: 'approved' } })).status).toBe(403);
+    }
+    expect((await call('PUT', '/software/settings', { token: adminAcme, body: { failOn: [] } })).status).toBe(403);
+    // Nothing moved: same catalog, the toolbar still unreviewed and failing on beta's device.
+    expect((await call('GET', '/catalog/rules', { token: lmAcme })).json).toEqual(rulesBefore);
+    expect((await call('GET', '/software/settings', { token: lmAcme })).json).toEqual({ failOn: ['denied', 'unreviewed'] });
+    expect((await finding(devices['lap-cyd']!))?.status).toBe('fail');
+    // An all-org license manager may.
+    const lm = await login('lm');
+    expect((await call('PUT', `/software/products/${encodeURIComponent('Sketchy Toolbar')}/approval`, { token: lm, body: { status: 'approved' } })).status).toBe(200);
+  });
+
+  it('refuses catalog patterns that can backtrack catastrophically, with a message naming the problem', async () => {
+    const token = await login('lm');
+    const evil = await call('POST', '/catalog/rules', { token, body: { namePattern: '^(a+)+$', product: 'X' } });
+    expect(evil.status).toBe(400);
+    expect(evil.json.error.code).toBe('bad-request');
+    expect(evil.json.error.message).toContain('nested quantifiers');
+    expect(evil.json.error.details).toEqual([{ path: 'namePattern', message: expect.stringContaining('nested quantifiers') }]);
+    const long = await call('POST', '/catalog/rules', { token, body: { namePattern: 'a'.repeat(201), product: 'X' } });
+    expect(long.status).toBe(400);
+    expect(long.json.error.message).toContain('longer than 200');
+    expect((await call('POST', '/catalog/rules', { token, body: { namePattern: 'Acrobat (Pro|Reader)', product: 'Acrobat' } })).status).toBe(201);
   });
 
   function getBinary(path: string, token: string): Promise<Buffer> {

@@ -1,5 +1,5 @@
 import { loadDefaultRules } from './service';
-import { Normaliser, compareVersions, productsOnDevice, ruleErrors, type CatalogRule, type RawSoftware } from './normalise';
+import { Normaliser, compareVersions, productsOnDevice, ruleErrors, unsafePattern, type CatalogRule, type RawSoftware } from './normalise';
 
 const rules: CatalogRule[] = loadDefaultRules().map((r, i) => ({ ...r, id: i + 1 }));
 const normaliser = new Normaliser(rules, 1);
@@ -81,5 +81,39 @@ describe('rules', () => {
     expect(compareVersions('10.2', '9.9')).toBeGreaterThan(0);
     expect(compareVersions('2024.3', '2024.10')).toBeLessThan(0);
     expect(compareVersions(null, '1')).toBeLessThan(0);
+  });
+});
+
+describe('catalog pattern safety (user-supplied regexes run on the main thread)', () => {
+  it('refuses the classic catastrophic-backtracking patterns, backreferences and lookarounds', () => {
+    for (const evil of ['^(a+)+$', '(a*)*b', '(a|aa)+$', '(x+x+)+y', '^(\\w+\\s?)*$', '(.*a){12}', '((ab)?c?)+', '(a|a)*']) {
+      expect(unsafePattern(evil)).toMatch(/nested quantifiers/);
+      expect(ruleErrors({ namePattern: evil })).toEqual([{ path: 'namePattern', message: expect.stringContaining('nested quantifiers') }]);
+    }
+    expect(unsafePattern('^(a)\\1$')).toMatch(/backreferences/);
+    expect(unsafePattern('(?<x>a)\\k<x>')).toMatch(/backreferences/);
+    for (const look of ['^(?=a)', 'a(?!b)', '(?<=a)b', '(?<!a)b']) expect(unsafePattern(look)).toMatch(/lookarounds/);
+    expect(unsafePattern('\\w*\\w*\\w*\\d')).toMatch(/repeating quantifiers/);
+    expect(unsafePattern('a'.repeat(201))).toMatch(/longer than 200/);
+    expect(ruleErrors({ namePattern: '^Foo', publisherPattern: '(a+)+', versionPattern: '(\\d+)(?=x)' }).map((e) => e.path)).toEqual(['publisherPattern', 'versionPattern']);
+  });
+
+  it('accepts ordinary product patterns and every shipped default rule', () => {
+    for (const ok of ['^Microsoft 365 Apps', '^IntelliJ IDEA( Ultimate)?', 'Acrobat (Pro|Reader)', '^(?:JetBrains )?Rider', '^Notepad\\+\\+', '\\(KB\\d{6,}\\)', '^(\\d+\\.\\d+)', '[(a+)+]', '(?<edition>Pro|Std)', 'a{2}']) expect(unsafePattern(ok)).toBeNull();
+    expect(rules.length).toBeGreaterThan(20);
+    for (const r of rules) expect(ruleErrors(r)).toEqual([]);
+  });
+
+  it('skips an unsafe rule already in the catalog and matches only the first 256 characters of a name', () => {
+    const stored: CatalogRule[] = [
+      { id: 1, position: 1, namePattern: '^(a+)+$', publisherPattern: null, os: null, product: 'Evil', versionPattern: null, ignore: false },
+      { id: 2, position: 2, namePattern: 'tail$', publisherPattern: null, os: null, product: 'Tail', versionPattern: null, ignore: false },
+    ];
+    const guarded = new Normaliser(stored, 7);
+    const started = Date.now();
+    expect(guarded.normalise({ name: `${'a'.repeat(40)}!`, version: null, publisher: null }, null)).toMatchObject({ ruleId: null });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(guarded.normalise({ name: 'short tail', version: null, publisher: null }, null)).toMatchObject({ product: 'Tail' });
+    expect(guarded.normalise({ name: `${'x'.repeat(300)} tail`, version: null, publisher: null }, null)).toMatchObject({ ruleId: null });
   });
 });

@@ -43,7 +43,105 @@ export interface Normalised {
   ruleId: number | null;
 }
 
-/** Checks a rule's patterns compile; returns the problems as (field, message) pairs. */
+/** Longest pattern a rule may carry: product rules are short; a long one is a mistake or an attack. */
+export const PATTERN_MAX_LENGTH = 200;
+/** Names, publishers and versions are cut to this before matching, which bounds every match's cost. */
+export const MATCH_INPUT_MAX = 256;
+/**
+ * At most this many repeating quantifiers (*, +, {n,}, {n,m} with m > 1) in one pattern. Rules run
+ * on the main thread with V8's backtracking engine: even without nesting, k adjacent repeats cost
+ * about n^k on a failing input (three `\w*` over 256 characters took 4.7 s); two stay under 0.1 s.
+ */
+export const PATTERN_MAX_REPEATS = 2;
+
+/**
+ * A conservative guard against catastrophic backtracking (ReDoS), since rules are user-supplied
+ * and run synchronously. Refuses what can backtrack exponentially — a repeated group that itself
+ * holds a quantifier or an alternation (`(a+)+`, `(a|aa)*`), backreferences, lookarounds — and
+ * caps length and the number of repeats. It may refuse some safe patterns (`(\d+\.)+`); product
+ * rules never need those. Returns null when the pattern is acceptable, else why not.
+ */
+export function unsafePattern(source: string): string | null {
+  if (source.length > PATTERN_MAX_LENGTH) return `the pattern is longer than ${PATTERN_MAX_LENGTH} characters`;
+  interface Frame {
+    quantified: boolean;
+    alternation: boolean;
+  }
+  const stack: Frame[] = [{ quantified: false, alternation: false }];
+  let repeats = 0;
+  // The group the previous token closed, if it did: a quantifier right after applies to all of it.
+  let lastGroup: Frame | null = null;
+  let i = 0;
+  /** Reads a quantifier at i: its max repeat count (Infinity, or 1 for ?), and its length; null if none. */
+  const quantifierAt = (at: number): { max: number; length: number } | null => {
+    const c = source[at];
+    if (c === '*' || c === '+') return { max: Infinity, length: 1 };
+    if (c === '?') return { max: 1, length: 1 };
+    if (c === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(at));
+      if (!m) return null; // a literal brace outside unicode mode
+      const max = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Infinity : Number(m[3]);
+      return { max, length: m[0].length };
+    }
+    return null;
+  };
+  while (i < source.length) {
+    const c = source[i]!;
+    const top = stack[stack.length - 1]!;
+    const q = quantifierAt(i);
+    if (q) {
+      let len = q.length;
+      if (source[i + len] === '?') len++; // lazy: same cost
+      if (q.max > 1) {
+        repeats++;
+        if (lastGroup && (lastGroup.quantified || lastGroup.alternation)) return 'nested quantifiers: a repeated group holds a quantifier or an alternation (e.g. (a+)+ or (a|aa)*), which can backtrack exponentially';
+      }
+      top.quantified = true;
+      lastGroup = null;
+      i += len;
+      continue;
+    }
+    lastGroup = null;
+    if (c === '\\') {
+      const n = source[i + 1] ?? '';
+      if (/[1-9]/.test(n)) return 'backreferences (\\1 …) are not allowed';
+      if (n === 'k' && source[i + 2] === '<') return 'named backreferences (\\k<name>) are not allowed';
+      i += 2;
+      continue;
+    }
+    if (c === '[') {
+      let j = i + 1;
+      if (source[j] === '^') j++;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    if (c === '(') {
+      if (/^\(\?(=|!|<=|<!)/.test(source.slice(i, i + 4))) return 'lookarounds ((?=, (?!, (?<=, (?<!) are not allowed';
+      stack.push({ quantified: false, alternation: false });
+      if (source[i + 1] !== '?') i++;
+      else if (source[i + 2] === ':') i += 3;
+      else i = source.indexOf('>', i) + 1 || source.length; // a named group (?<name>
+      continue;
+    }
+    if (c === ')') {
+      const closed = stack.length > 1 ? stack.pop()! : { quantified: false, alternation: false };
+      const parent = stack[stack.length - 1]!;
+      // What the group holds is inside its parent too.
+      parent.quantified = parent.quantified || closed.quantified;
+      parent.alternation = parent.alternation || closed.alternation;
+      lastGroup = closed;
+      i++;
+      continue;
+    }
+    if (c === '|') top.alternation = true;
+    i++;
+  }
+  if (repeats > PATTERN_MAX_REPEATS) return `more than ${PATTERN_MAX_REPEATS} repeating quantifiers (*, +, {n,}); each one multiplies the matching cost`;
+  return null;
+}
+
+/** Checks a rule's patterns compile and are safe to run; returns the problems as (field, message) pairs. */
 export function ruleErrors(rule: Partial<RuleInput>): { path: string; message: string }[] {
   const errors: { path: string; message: string }[] = [];
   const tryCompile = (field: 'namePattern' | 'publisherPattern' | 'versionPattern', source: string | null | undefined) => {
@@ -55,7 +153,10 @@ export function ruleErrors(rule: Partial<RuleInput>): { path: string; message: s
       void re;
     } catch (e) {
       errors.push({ path: field, message: (e as Error).message });
+      return;
     }
+    const unsafe = unsafePattern(source);
+    if (unsafe) errors.push({ path: field, message: `refused: ${unsafe}` });
   };
   tryCompile('namePattern', rule.namePattern);
   tryCompile('publisherPattern', rule.publisherPattern);
@@ -89,6 +190,8 @@ export class Normaliser {
     this.compiled = [...rules]
       .sort((a, b) => a.position - b.position || a.id - b.id)
       .flatMap((rule) => {
+        // A rule stored before patterns were vetted (or by an older collector) is skipped, never run.
+        if (ruleErrors(rule).length > 0) return [];
         try {
           return [{ rule, name: new RegExp(rule.namePattern, 'i'), publisher: rule.publisherPattern ? new RegExp(rule.publisherPattern, 'i') : null, version: rule.versionPattern ? new RegExp(rule.versionPattern, 'i') : null }];
         } catch {
@@ -110,13 +213,17 @@ export class Normaliser {
 
   private classify(item: RawSoftware, os: OsName | null): Normalised {
     const name = cleanName(item.name);
+    // Bounded inputs bound the regexes' cost (agents report whatever the machine holds).
+    const matchName = name.slice(0, MATCH_INPUT_MAX);
+    const matchPublisher = (item.publisher ?? '').slice(0, MATCH_INPUT_MAX);
+    const matchVersion = item.version !== null ? item.version.slice(0, MATCH_INPUT_MAX) : null;
     for (const c of this.compiled) {
       if (c.rule.os !== null && c.rule.os !== os) continue;
-      if (!c.name.test(name)) continue;
-      if (c.publisher && !c.publisher.test(item.publisher ?? '')) continue;
+      if (!c.name.test(matchName)) continue;
+      if (c.publisher && !c.publisher.test(matchPublisher)) continue;
       let version = item.version;
       if (c.version) {
-        const m = (item.version !== null ? c.version.exec(item.version) : null) ?? c.version.exec(name);
+        const m = (matchVersion !== null ? c.version.exec(matchVersion) : null) ?? c.version.exec(matchName);
         version = m?.[1] ?? item.version;
       }
       return { product: c.rule.product, version, ignored: c.rule.ignore, ruleId: c.rule.id };

@@ -127,7 +127,13 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
 
   const checkRegexes = (rule: Record<string, unknown>) => {
     const errors = ruleErrors(rule);
-    if (errors.length) throw new ApiError('bad-request', 'a pattern is not a valid regular expression', errors);
+    if (errors.length) throw new ApiError('bad-request', `a pattern is not accepted: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  };
+
+  // Catalog rules, approvals and settings apply to every org's devices: a user limited to some
+  // orgs would change the others' findings, so these changes need all-org scope.
+  const requireAllOrgs = (user: AuthUser, what: string) => {
+    if (user.scope !== null) throw new ApiError('forbidden', `${what} apply to every org: only a user of all orgs (*) may change them`);
   };
 
   // ---- Catalog ----
@@ -135,6 +141,7 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
   route('GET', '/catalog/rules', 'all', async () => ({ catalogVersion: store.catalogVersion(), items: store.listRules() }));
 
   route('POST', '/catalog/rules', EDITORS, async (ctx) => {
+    requireAllOrgs(ctx.user, 'catalog rules');
     const b = await body(ctx, ruleCreate);
     checkRegexes(b);
     const rule = licenses.createRule({ namePattern: b.namePattern, publisherPattern: b.publisherPattern ?? null, os: b.os ?? null, product: b.product, versionPattern: b.versionPattern ?? null, ignore: b.ignore ?? false, ...(b.position !== undefined ? { position: b.position } : {}) });
@@ -146,6 +153,7 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
   }, 'catalog.rule.create');
 
   route('PATCH', '/catalog/rules/:id', EDITORS, async (ctx) => {
+    requireAllOrgs(ctx.user, 'catalog rules');
     const id = ruleId(ctx);
     const patch = await body(ctx, rulePatch);
     checkRegexes(patch);
@@ -158,6 +166,7 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
   }, 'catalog.rule.update');
 
   route('DELETE', '/catalog/rules/:id', EDITORS, async (ctx) => {
+    requireAllOrgs(ctx.user, 'catalog rules');
     const id = ruleId(ctx);
     const before = store.getRule(id);
     store.deleteRule(id);
@@ -175,6 +184,7 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
   });
 
   route('PUT', '/software/products/:product/approval', EDITORS, async (ctx) => {
+    requireAllOrgs(ctx.user, 'product approvals');
     const b = await body(ctx, approvalBody);
     const product = ctx.params.product!;
     if (product.length > 256) throw new ApiError('bad-request', 'the product name is longer than 256 characters');
@@ -191,6 +201,7 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
   route('GET', '/software/settings', 'all', async () => ({ failOn: store.failOn() ?? licenses.defaultFailOn() }));
 
   route('PUT', '/software/settings', ['admin'], async (ctx) => {
+    requireAllOrgs(ctx.user, 'software settings');
     const b = await body(ctx, settingsBody);
     const before = store.failOn() ?? licenses.defaultFailOn();
     const summary = await licenses.setFailOn([...new Set(b.failOn)], deps.now());
@@ -235,7 +246,9 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
 
   route('GET', '/licenses/report', 'all', async ({ user, query }) => {
     const now = deps.now();
-    return { generatedAt: now.toISOString(), items: report(user, query), overDeployments: store.listOverDeployments(false).filter((o) => o.org === '*' || canSeeOrg(user, o.org)) };
+    // report() refreshes the findings first; they are then cut to the viewer's orgs like its rows.
+    const items = report(user, query);
+    return { generatedAt: now.toISOString(), items, overDeployments: licenses.overDeploymentsFor(user.scope) };
   });
 
   route('GET', '/licenses/report.csv', 'all', async ({ user, query, res }) => {

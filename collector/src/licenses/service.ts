@@ -180,6 +180,19 @@ export class LicenseService {
   // ---- Reconciliation ----
 
   /**
+   * The open 9.15.4 findings a viewer may see: those of their orgs and `*` ones, and in those only
+   * the devices of their orgs (a `*` finding names devices fleet-wide).
+   */
+  overDeploymentsFor(scope: OrgScope): ReturnType<LicenseStore['listOverDeployments']> {
+    const all = this.store.listOverDeployments(false);
+    if (scope === null) return all;
+    const visible = new Set(scope);
+    const findings = all.filter((o) => o.org === '*' || visible.has(o.org));
+    const orgs = this.store.deviceOrgs(findings.flatMap((o) => o.beyondDevices.map((d) => d.deviceId)));
+    return findings.map((o) => ({ ...o, beyondDevices: o.beyondDevices.filter((d) => visible.has(orgs.get(d.deviceId) ?? '')) }));
+  }
+
+  /**
    * The report for a viewer: licenses of the orgs they see (and `*` ones). Usage is computed over
    * the whole fleet, since a license's count does not depend on who looks; devices outside the
    * viewer's orgs are not named. The fleet-level 9.15.4 findings are refreshed from the same run.

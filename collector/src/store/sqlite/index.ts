@@ -38,6 +38,9 @@ const DAY_MS = 86_400_000;
 /** Devices whose last facts applyReport keeps in memory (about 0.3 MB each for 300 software items). */
 const FACTS_CACHE_SIZE = 128;
 
+/** What one report's statements decided, before the commit. */
+type ReportTxResult = ApplyReportResult | { status: 'stored-ids'; factsHash: string; facts: Facts; opened: number[]; resolved: number[]; statusChanged: boolean };
+
 interface DeviceRow {
   id: string;
   machine_id: string;
@@ -408,8 +411,13 @@ export class SqliteStore implements Datastore {
   // ---- Ingest ----
 
   async applyReport(input: ApplyReportInput, derive: DeriveFn): Promise<ApplyReportResult> {
-    let committed: { hash: string; facts: Facts } | null = null;
-    const result = this.db.transaction((): ApplyReportResult | { status: 'stored-ids'; factsHash: string; opened: number[]; resolved: number[]; statusChanged: boolean } => {
+    // One transaction per report: the ack that follows means this report is durable.
+    return this.finishReport(input, this.applyReportTx(input, derive));
+  }
+
+  /** One report's statements, in one transaction. */
+  private applyReportTx(input: ApplyReportInput, derive: DeriveFn): ReportTxResult {
+    return this.db.transaction((): ReportTxResult => {
       const row = this.get('deviceById').get(input.deviceId) as DeviceRow | undefined;
       if (!row) return { status: 'unknown-device' };
       // A revocation made elsewhere (the CLI) takes effect at the device's next report.
@@ -455,15 +463,18 @@ export class SqliteStore implements Datastore {
         this.get('insertTimeline').run(input.deviceId, nowIso, 'agent', `The agent's outbox was full and dropped ${input.dropped} report(s)`);
       }
       const applied = this.applyFindingsSync(input.deviceId, row.org, derived.findings, input.now, true);
-      committed = { hash, facts };
-      return { status: 'stored-ids', factsHash: hash, ...applied };
+      return { status: 'stored-ids', factsHash: hash, facts, ...applied };
     })();
+  }
+
+  /** After the commit: the result the caller gets, and the facts remembered for the device's next report. */
+  private finishReport(input: ApplyReportInput, result: ReportTxResult): ApplyReportResult {
     if (result.status !== 'stored-ids') return result;
-    if (committed) this.rememberFacts(input.deviceId, committed);
+    this.rememberFacts(input.deviceId, { hash: result.factsHash, facts: result.facts });
     return {
       status: 'stored',
       factsHash: result.factsHash,
-      device: (await this.getDevice(input.deviceId))!,
+      device: toDevice(this.get('deviceById').get(input.deviceId) as DeviceRow),
       opened: this.nonconformitiesById(result.opened, input.now),
       resolved: result.resolved,
       statusChanged: result.statusChanged,
