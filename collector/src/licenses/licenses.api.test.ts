@@ -15,6 +15,7 @@ describe('licenses API', () => {
   let t: TestCollector;
   let call: (method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }) => Promise<TestResponse>;
   const devices: Record<string, string> = {};
+  const agents: Record<string, { send: (m: unknown) => void; next: () => Promise<unknown> }> = {};
   let passwordHash: string;
 
   beforeAll(async () => {
@@ -44,6 +45,7 @@ describe('licenses API', () => {
       e.agent.send({ type: 'report', reportId: randomUUID(), seq: 1, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items } }, { machineId, hostname, os: 'windows', user: hostname.slice(4) }) }, dropped: 0 });
       await e.agent.next();
       devices[hostname] = e.deviceId;
+      agents[hostname] = e.agent as unknown as (typeof agents)[string];
     }
   });
 
@@ -175,6 +177,22 @@ describe('licenses API', () => {
     const text = pdfText(pdf);
     expect(text).toContain('Adobe Acrobat Pro');
     expect(text).toContain('Microsoft 365 Apps');
+
+    // The reconciliation follows the inventory: lap-cyd uninstalls Acrobat, then a rule renames the product.
+    t.clock.now = new Date(t.clock.now.getTime() + 60_000);
+    agents['lap-cyd']!.send({ type: 'report', reportId: randomUUID(), seq: 2, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items: [win('Sketchy Toolbar', '1.0', 'Unknown')] } }, { machineId: 'm3', hostname: 'lap-cyd', os: 'windows', user: 'cyd' }) }, dropped: 0 });
+    await agents['lap-cyd']!.next();
+    const acrobatNow = async () => (await call('GET', '/licenses/report', { token })).json.items.find((r: { product: string }) => r.product === 'Adobe Acrobat Pro');
+    expect(await acrobatNow()).toMatchObject({ used: 2, overBy: 0, status: 'ok' });
+    expect((await call('GET', '/licenses/report', { token })).json.overDeployments).toEqual([]);
+    const acrobatRule = (await call('GET', '/catalog/rules', { token })).json.items.find((r: { product: string }) => r.product === 'Adobe Acrobat Pro');
+    expect((await call('PATCH', `/catalog/rules/${acrobatRule.id}`, { token, body: { product: 'Adobe Acrobat' } })).status).toBe(200);
+    expect(await acrobatNow()).toMatchObject({ used: 0 });
+    expect((await call('PATCH', `/catalog/rules/${acrobatRule.id}`, { token, body: { product: 'Adobe Acrobat Pro' } })).status).toBe(200);
+    expect(await acrobatNow()).toMatchObject({ used: 2 });
+    agents['lap-cyd']!.send({ type: 'report', reportId: randomUUID(), seq: 3, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items: [win('Adobe Acrobat (64-bit)', '24.003.20112', 'Adobe')] } }, { machineId: 'm3', hostname: 'lap-cyd', os: 'windows', user: 'cyd' }) }, dropped: 0 });
+    await agents['lap-cyd']!.next();
+    expect(await acrobatNow()).toMatchObject({ used: 3, overBy: 1, beyondDevices: [{ deviceId: devices['lap-cyd'], hostname: 'lap-cyd' }] });
 
     // A third seat resolves the finding.
     const id = (await call('GET', '/licenses', { token })).json.items.find((l: { product: string }) => l.product === 'Adobe Acrobat Pro').id;
