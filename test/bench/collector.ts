@@ -13,7 +13,7 @@
  *
  * Flags: --devices N (default 50000), --connections N (default 19000).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,66 +22,12 @@ import type { Facts, Message } from '@vigie/shared';
 import { SimulatedAgent } from '../simulator/agent';
 import { simulatedDevice, simulatedFacts } from '../simulator/facts';
 import { pool } from '../simulator/fleet';
+import { collectorCli, runCli as runCollectorCli, startCollectorProcess, type CollectorProcess } from '../helpers/processes';
 import { percentile, verdict, writeSection } from './report';
 import { betterSqlite, loadSample, nodeSqlite, rawBulkInsert, type DriverResult } from './collector-sql';
 
-// test/helpers/processes.ts locates the CLIs from its source folder, which is wrong once compiled to test/dist: resolve from here.
-const root = join(__dirname, '..', '..', '..');
-const collectorCli = join(root, 'collector', 'dist', 'cli.js');
+const runCli = (args: string[]) => runCollectorCli(collectorCli, args);
 
-interface CollectorProcess {
-  child: ChildProcess;
-  port: number;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-function runCli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [collectorCli, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, VIGIE_LOG_LEVEL: 'warn' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** `vigie-collector serve`, as startCollectorProcess in test/helpers runs it; resolves on its listening line. */
-function startCollector(dataDir: string, extra: string[]): Promise<CollectorProcess> {
-  return new Promise((resolve, reject) => {
-    // VIGIE_BENCH_COLLECTOR_NODE_ARGS: node flags for the collector, e.g. --cpu-prof to see where its time goes.
-    const nodeArgs = (process.env.VIGIE_BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, collectorCli, 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`collector did not start: ${out}${err}`));
-    }, 30_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      // Warnings and errors from the collector show up in the bench's progress.
-      process.stderr.write(`[collector] ${d.toString()}`);
-    });
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (https:\/\/[^\s]+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout.removeAllListeners('data');
-      child.stdout.resume();
-      resolve({
-        child,
-        port: Number(new URL(m[1] as string).port),
-        stop: (signal = 'SIGTERM') =>
-          new Promise((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-            child.once('exit', () => {
-              clearTimeout(kill);
-              done();
-            });
-            child.kill(signal);
-          }),
-      });
-    });
-    child.once('exit', (code) => reject(new Error(`collector exited (${code}): ${err}`)));
-  });
-}
 
 const SEED = 7;
 const SETUP_SEED = 99;
@@ -621,7 +567,11 @@ async function main(): Promise<void> {
     const created = runCli(['enroll-secret', 'create', '--data', dataDir, '--org', 'bench']);
     if (created.code !== 0) throw new Error(`enroll-secret create failed: ${created.stderr}`);
     const secret = created.stdout.trim().split('\n').pop() as string;
-    collector = await startCollector(dataDir, ['--rate-limit', '1000000', '--hello-timeout', '120']);
+    // VIGIE_BENCH_COLLECTOR_NODE_ARGS: node flags for the collector, e.g. --cpu-prof to see where its time goes.
+    collector = await startCollectorProcess(dataDir, '127.0.0.1:0', ['--rate-limit', '1000000', '--hello-timeout', '120'], {
+      nodeArgs: (process.env.VIGIE_BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      echoStderr: true,
+    });
     const pid = collector.child.pid as number;
     const server = `wss://127.0.0.1:${collector.port}`;
     log(`collector pid ${pid} on ${server}; ${DEVICES} devices, ${CONNECTIONS} idle connections`);

@@ -13,13 +13,13 @@
  *    non-conformity row on screen, logged in: target ≤ 1.5 s.
  * Writes the `console` section of docs/benchmarks.md.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { formatPolicyError, loadPolicy, type DeviceFacts, type Facts, type Policy } from '@vigie/shared';
-import { apiRequest } from '../helpers/processes';
+import { apiRequest, startCollectorProcess, type CollectorProcess } from '../helpers/processes';
 import { simulatedDevice, simulatedFacts, seededRandom } from '../simulator/facts';
 import { percentile, verdict, writeSection } from './report';
 
@@ -153,51 +153,7 @@ async function seed(dataDir: string, now: Date): Promise<SeedResult> {
   return result;
 }
 
-interface Collector {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
 
-/** `vigie-collector serve`, as startCollectorProcess in test/helpers runs it; resolves on its listening line. */
-function startCollector(dataDir: string): Promise<Collector> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [collectorCli, 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`collector did not start: ${out}${err}`));
-    }, 60_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      process.stderr.write(`[collector] ${d.toString()}`);
-    });
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (https:\/\/[^\s]+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout.removeAllListeners('data');
-      child.stdout.resume();
-      resolve({
-        child,
-        url: m[1] as string,
-        stop: () =>
-          new Promise((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-            child.once('exit', () => {
-              clearTimeout(kill);
-              done();
-            });
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-    child.once('exit', (code) => reject(new Error(`collector exited (${code}): ${err}`)));
-  });
-}
 
 interface Timing {
   name: string;
@@ -274,7 +230,7 @@ async function timeRender(url: string, renders: number): Promise<RenderResult> {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigie-bench-console-'));
-  let collector: Collector | undefined;
+  let collector: CollectorProcess | undefined;
   try {
     const now = new Date();
     log(`seeding ${DEVICES} devices in ${dataDir}`);
@@ -282,7 +238,7 @@ async function main(): Promise<void> {
     log(`seeded in ${seeded.seconds.toFixed(1)} s: ${seeded.findings} findings, ${seeded.open} open and ${seeded.resolved} resolved non-conformities, ${seeded.dbMiB.toFixed(0)} MiB`);
 
     const t0 = performance.now();
-    collector = await startCollector(dataDir);
+    collector = await startCollectorProcess(dataDir, '127.0.0.1:0', [], { echoStderr: true, startTimeoutMs: 60_000 });
     const startMs = performance.now() - t0;
     const ca = readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8');
     const user = spawnSync(process.execPath, [collectorCli, 'user', 'add', '--data', dataDir, '--username', 'dsi', '--role', 'admin', '--org', '*', '--password-stdin'], {

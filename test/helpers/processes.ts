@@ -52,22 +52,36 @@ export interface CollectorProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+export interface StartCollectorOptions {
+  /** Node flags for the collector process, e.g. --cpu-prof in a benchmark. */
+  nodeArgs?: string[];
+  /** Copy the collector's stderr to ours, prefixed (benchmarks show its warnings as progress). */
+  echoStderr?: boolean;
+  startTimeoutMs?: number;
+}
+
 /** Starts `vigie-collector serve` and resolves once it prints its listening line. */
-export function startCollectorProcess(dataDir: string, listen = '127.0.0.1:0', extra: string[] = []): Promise<CollectorProcess> {
+export function startCollectorProcess(dataDir: string, listen = '127.0.0.1:0', extra: string[] = [], options: StartCollectorOptions = {}): Promise<CollectorProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [collectorCli, 'serve', '--data', dataDir, '--listen', listen, '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), collectorCli, 'serve', '--data', dataDir, '--listen', listen, '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`collector did not start: ${out}${err}`));
-    }, 30_000);
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    }, options.startTimeoutMs ?? 30_000);
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (options.echoStderr) process.stderr.write(`[collector] ${d.toString()}`);
+    });
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (https:\/\/[^\s]+) \(CA sha256 ([0-9a-f]+)\)/.exec(out);
       if (!m) return;
       clearTimeout(timer);
+      // Keep draining stdout: a full pipe would stall the collector under load.
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
       const url = m[1] as string;
       resolve({
         child,
@@ -77,7 +91,11 @@ export function startCollectorProcess(dataDir: string, listen = '127.0.0.1:0', e
         stop: (signal = 'SIGTERM') =>
           new Promise((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once('exit', () => done());
+            const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
             child.kill(signal);
           }),
       });
