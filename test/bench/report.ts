@@ -2,7 +2,8 @@ import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const benchmarksFile = join(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
+/** VIGIE_BENCH_OUT sends a trial run's sections to another file, leaving the recorded results alone. */
+export const benchmarksFile = process.env.VIGIE_BENCH_OUT ?? join(__dirname, '..', '..', '..', 'docs', 'benchmarks.md');
 
 /** The machine a result was measured on: results mean nothing without it. */
 export function machineLine(): string {

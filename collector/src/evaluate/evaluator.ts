@@ -4,11 +4,13 @@ import {
   remediationFor,
   type ApprovalStatus,
   type AuthorisedUsb,
+  type CatalogVerdict,
   type ConfigMessage,
   type OsName,
   type Policy,
   type Rule,
   type SoftwareCatalog,
+  type SoftwareItem,
 } from '@vigie/shared';
 import type { Datastore, DeriveFn, DeviceRecord, EvaluatedFinding } from '../store/datastore';
 import { timelineChanges } from './timeline';
@@ -45,7 +47,19 @@ export class PolicyEvaluator {
 
   /** The licenses module's catalog (normalisation rules + product approvals) replaces the legacy one. */
   setSoftwareCatalog(catalog: SoftwareCatalog): void {
-    this.catalog = catalog;
+    // Verdicts kept per item object, until the catalog changes: a report whose software did not
+    // change shares the stored items (SqliteStore.applyReport), so its 300 items are not normalised again.
+    const verdicts = new WeakMap<SoftwareItem, CatalogVerdict>();
+    this.catalog = {
+      classify: (item) => {
+        let verdict = verdicts.get(item);
+        if (verdict === undefined) {
+          verdict = catalog.classify(item);
+          verdicts.set(item, verdict);
+        }
+        return verdict;
+      },
+    };
   }
 
   /** Which approval statuses fail the software rules: an operator setting over the policy's default. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import {
   capabilityNames,
@@ -17,9 +18,9 @@ import type { AuditEntry, Datastore, DeviceRecord, EvaluationResult } from '../s
 import type { PolicyEvaluator } from '../evaluate/evaluator';
 import type { LiveHub } from '../server/live';
 import { randomToken, sha256Hex } from '../util/crypto';
-import type { FrameParser } from './frame-parser';
+import type { FrameParser, ParsedFrame } from './frame-parser';
 import { TokenBucket } from './rate-limit';
-import { loadStatusMessage } from './status';
+import { buildStatusMessage, loadStatusMessage } from './status';
 
 export interface IngestOptions {
   maxFrameBytes: number;
@@ -62,6 +63,8 @@ export class AgentSession {
 
   constructor(
     private readonly ws: WebSocket,
+    /** The connection's socket (the upgrade request's), corked around messages sent together. */
+    private readonly socket: Pick<Socket, 'cork' | 'uncork'>,
     private readonly ip: string | null,
     private readonly deps: IngestDeps,
   ) {
@@ -98,7 +101,7 @@ export class AgentSession {
       if (this.state.kind === 'closed') return;
       if (!parsed.ok) return this.refuse(parsed);
       const message = parsed.message;
-      return this.handle(message).catch((e: unknown) => {
+      return this.handle(message, parsed).catch((e: unknown) => {
         this.log.error({ err: e }, 'failed to handle a frame');
         const id = message.type === 'report' ? message.reportId : message.type === 'usb-event' ? message.eventId : undefined;
         this.send({ type: 'error', code: 'internal', message: 'the collector could not process this message; resend it later', ...(id ? { id } : {}) });
@@ -113,7 +116,7 @@ export class AgentSession {
     else this.send({ type: 'error', code: parsed.error.code, message: parsed.error.message });
   }
 
-  private async handle(message: Message): Promise<void> {
+  private async handle(message: Message, parsed: ParsedFrame): Promise<void> {
     if (this.state.kind === 'closed') return;
     switch (message.type) {
       case 'hello':
@@ -121,7 +124,7 @@ export class AgentSession {
       case 'enroll':
         return this.onEnroll(message);
       case 'report':
-        return this.whenAuthenticated((device) => this.onReport(device, message));
+        return this.whenAuthenticated((device) => this.onReport(device, message, parsed.factsHash));
       case 'usb-event':
         return this.whenAuthenticated((device) => this.onUsbEvent(device, message));
       case 'error':
@@ -230,11 +233,11 @@ export class AgentSession {
     this.accept(device, hello);
   }
 
-  private async onReport(device: DeviceRecord, report: ReportMessage): Promise<void> {
+  private async onReport(device: DeviceRecord, report: ReportMessage, factsHash: string | undefined): Promise<void> {
     const { store, evaluator, now: clock } = this.deps;
     const inputs = await evaluator.inputsFor(device.org);
     const result = await store.applyReport(
-      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now: clock() },
+      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now: clock(), ...(factsHash ? { factsHash } : {}) },
       evaluator.derive(inputs),
     );
     switch (result.status) {
@@ -248,12 +251,19 @@ export class AgentSession {
         return this.fail('unknown-device', 'this device is no longer enrolled');
       case 'revoked':
         return this.fail('revoked', 'this device was revoked');
-      case 'stored':
+      case 'stored': {
         // Acked only now, after the commit: an ack means the report is durable.
-        this.send({ type: 'ack', id: report.reportId, status: 'stored', factsHash: result.factsHash });
+        const ack: Message = { type: 'ack', id: report.reportId, status: 'stored', factsHash: result.factsHash };
         if (this.state.kind === 'authenticated') this.state = { ...this.state, device: result.device };
         publishEvaluation(this.deps.live, result);
-        await this.sendStatus(result.device.id);
+        // The store usually hands back the rows the status needs from the report's own transaction;
+        // the ack and the status then leave in one write (one TLS record, one system call).
+        if (result.current) this.sendTogether([ack, buildStatusMessage({ evaluatedAt: clock(), policyVersion: evaluator.policyVersion(), ...result.current })]);
+        else {
+          this.send(ack);
+          await this.sendStatus(result.device.id);
+        }
+      }
     }
   }
 
@@ -274,6 +284,15 @@ export class AgentSession {
 
   private send(message: Message): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeMessage(message));
+  }
+
+  private sendTogether(messages: Message[]): void {
+    this.socket.cork();
+    try {
+      for (const m of messages) this.send(m);
+    } finally {
+      this.socket.uncork();
+    }
   }
 
   /** Sends the typed error, then closes: the peer knows why. */

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RawData } from 'ws';
-import { parseMessage, validateMessage, type ParseResult } from '@vigie/shared';
-import { canonicalFacts, canonicalJson, rememberCanonical } from '../util/canonical-json';
+import { parseMessage, validateMessage, type Facts, type ParseResult } from '@vigie/shared';
+import { canonicalFacts, isPlainCanonical, primeStoredFacts } from '../util/canonical-json';
 
-/** Canonical JSON of a full report's facts, section by section, as canonical-json computes it. */
+/** Canonical JSON of a full report's facts, as canonical-json computes it, and its hash. */
 export interface FactsCanonical {
   json: string;
-  sections: [string, string][];
+  /** Its SHA-256 (the facts hash), computed on the worker too. */
+  hash: string;
 }
 
 export interface FrameJob {
@@ -17,7 +18,15 @@ export interface FrameJob {
   maxBytes: number;
 }
 
+/** With `canonical`, a full report's facts may be left out of `result` (withoutFacts): the canonical text carries them. */
 export type FrameDone = { id: number; result: ParseResult; canonical: FactsCanonical | null };
+
+/**
+ * A parse result, with the facts hash of a full report when the worker computed it. The store
+ * compares it with the stored hash, so a report that repeats the stored facts is recognised
+ * without building its facts on the main thread at all (see adopt).
+ */
+export type ParsedFrame = ParseResult & { factsHash?: string };
 
 /**
  * parseMessage for a frame as ws hands it over: the size is checked on its bytes,
@@ -40,27 +49,39 @@ export function parseFrameBytes(bytes: Buffer, maxBytes: number, canonical: bool
 
 function factsCanonical(result: ParseResult): FactsCanonical | null {
   if (!result.ok || result.message.type !== 'report' || result.message.body.kind !== 'full') return null;
-  const facts = result.message.body.facts;
-  const { json } = canonicalFacts(facts);
-  const sections: [string, string][] = [];
-  for (const [key, value] of Object.entries(facts)) {
-    const text = canonicalJson(value);
-    // Not plain JSON data (never from JSON.parse): the main thread's own path handles it.
-    if (text === null) return null;
-    if (text !== undefined) sections.push([key, text]);
-  }
-  return { json, sections };
+  // Not plain JSON data (never from JSON.parse): null, and the main thread's own path handles it.
+  const { json, hash } = canonicalFacts(result.message.body.facts);
+  return isPlainCanonical(result.message.body.facts) ? { json, hash } : null;
 }
 
-/** Hands the worker's canonical texts to the main thread's memo, on the objects the message arrived as. */
-function adopt(done: { result: ParseResult; canonical: FactsCanonical | null }): ParseResult {
+/** What the worker posts back: a full report's facts travel as their canonical text only. */
+export function withoutFacts(done: FrameDone): FrameDone {
+  const { result } = done;
+  if (!done.canonical || !result.ok || result.message.type !== 'report' || result.message.body.kind !== 'full') return done;
+  const { facts: _facts, ...body } = result.message.body;
+  return { ...done, result: { ok: true, message: { ...result.message, body: body as typeof result.message.body } } };
+}
+
+/**
+ * The main thread's side of a worker's result. A full report's facts come as canonical text
+ * and are built from it only when read (a getter): most full reports repeat the stored facts,
+ * which the store tells from the hash alone. Built facts get the worker's texts and hash in
+ * the canonical-json memo, so nothing is canonicalised or hashed twice.
+ */
+export function adopt(done: FrameDone): ParsedFrame {
   const { result, canonical } = done;
-  if (canonical && result.ok && result.message.type === 'report' && result.message.body.kind === 'full') {
-    const facts = result.message.body.facts as unknown as Record<string, unknown>;
-    for (const [key, text] of canonical.sections) rememberCanonical(facts[key], text);
-    rememberCanonical(facts, canonical.json);
-  }
-  return result;
+  if (!canonical || !result.ok || result.message.type !== 'report' || result.message.body.kind !== 'full') return result;
+  const body = result.message.body;
+  let facts: Facts | undefined;
+  Object.defineProperty(body, 'facts', { enumerable: true, configurable: true, get: () => (facts ??= materialise(canonical)) });
+  return { ...result, factsHash: canonical.hash };
+}
+
+function materialise(canonical: FactsCanonical): Facts {
+  const facts = JSON.parse(canonical.json) as Facts;
+  // Parsed from canonical text, so each section's plain JSON is its canonical text: the memo is primed with the worker's hash checked.
+  primeStoredFacts(facts, canonical.hash);
+  return facts;
 }
 
 function bytesOf(data: RawData): Buffer {
@@ -88,7 +109,7 @@ const MAX_RESTARTS = 5;
  */
 export class FrameParser {
   private readonly workers: (Worker | null)[] = [];
-  private readonly pending = new Map<number, { slot: number; bytes: Buffer; maxBytes: number; resolve: (r: ParseResult) => void }>();
+  private readonly pending = new Map<number, { slot: number; bytes: Buffer; maxBytes: number; resolve: (r: ParsedFrame) => void }>();
   private nextId = 1;
   private turn = 0;
   private restarts = 0;
@@ -100,7 +121,7 @@ export class FrameParser {
   }
 
   /** The parse result, in a promise when a worker does it. Order is kept by the caller's queue. */
-  parse(data: RawData, isBinary: boolean, maxBytes: number): ParseResult | Promise<ParseResult> {
+  parse(data: RawData, isBinary: boolean, maxBytes: number): ParsedFrame | Promise<ParsedFrame> {
     if (isBinary) return parseMessage(undefined, maxBytes);
     const bytes = bytesOf(data);
     const slots = this.workers.flatMap((w, i) => (w ? [i] : []));
@@ -108,7 +129,7 @@ export class FrameParser {
     const slot = slots[this.turn++ % slots.length] as number;
     const worker = this.workers[slot] as Worker;
     const id = this.nextId++;
-    return new Promise<ParseResult>((resolve) => {
+    return new Promise<ParsedFrame>((resolve) => {
       this.pending.set(id, { slot, bytes, maxBytes, resolve });
       // A copy: ws may hand out a slice of a shared buffer, which must not be transferred away.
       const job: FrameJob = { id, bytes: new Uint8Array(bytes), maxBytes };

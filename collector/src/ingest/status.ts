@@ -1,5 +1,5 @@
 import type { StatusMessage } from '@vigie/shared';
-import type { Datastore, FindingRecord, NonconformityRecord } from '../store/datastore';
+import type { Datastore, DeviceStatusRows, FindingRecord, NonconformityRecord } from '../store/datastore';
 
 /**
  * The `status` message a device gets after each stored report: its findings as
@@ -16,14 +16,14 @@ export interface StatusInput {
   evaluatedAt: Date;
   policyVersion: string;
   /** The device's findings, one per rule. */
-  findings: readonly FindingRecord[];
+  findings: DeviceStatusRows['findings'];
   /** The device's unresolved non-conformities (open or exempted); resolved ones are ignored. */
-  nonconformities: readonly NonconformityRecord[];
+  nonconformities: DeviceStatusRows['nonconformities'];
 }
 
 /** Pure: store records in, the message out. */
 export function buildStatusMessage(input: StatusInput): StatusMessage {
-  const current = new Map<string, NonconformityRecord>();
+  const current = new Map<string, DeviceStatusRows['nonconformities'][number]>();
   for (const nc of input.nonconformities) {
     if (nc.resolvedAt !== null || nc.status === 'resolved') continue;
     // One unresolved non-conformity per rule and device is the store's invariant; keep the oldest if not.

@@ -138,7 +138,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const perSecond = options.rateLimit ?? 20;
   const ingestOptions: IngestOptions = { maxFrameBytes, rateLimit: { perSecond, burst: perSecond * 2 }, helloTimeoutMs: options.helloTimeoutMs ?? 10_000 };
   // The main thread keeps TLS, SQLite (one writer) and the evaluation; parsing full reports is what can move.
-  const parser = new FrameParser({ workers: options.parseWorkers ?? Math.min(4, Math.max(0, availableParallelism() - 1)), minWorkerBytes: 16 * 1024 });
+  // One parsing worker per core (up to 4): the main thread is not busy all the time, so on a
+  // 2-core machine a second worker takes the time it leaves instead of waiting behind the first.
+  const parser = new FrameParser({ workers: options.parseWorkers ?? Math.min(4, availableParallelism()), minWorkerBytes: 16 * 1024 });
   const api = createApi({ store: db, auth, evaluator, licenses, live, now, bodyLimit: options.apiBodyLimit ?? 64 * 1024, audit, onError: (err) => logger.error({ err }, 'API request failed') });
   const serveStatic = createStaticHandler(options.uiDir === undefined ? defaultUiDir() : options.uiDir);
 
@@ -175,7 +177,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   agentWss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     track(ws);
-    new AgentSession(ws, req.socket.remoteAddress ?? null, { store: db, evaluator, live, logger, now, options: ingestOptions, audit, parser });
+    new AgentSession(ws, req.socket, req.socket.remoteAddress ?? null, { store: db, evaluator, live, logger, now, options: ingestOptions, audit, parser });
   });
 
   const liveSessions = new Map<WebSocket, AuthUser>();

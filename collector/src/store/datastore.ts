@@ -82,6 +82,11 @@ export interface ApplyReportInput {
   body: ReportBody;
   dropped: number;
   now: Date;
+  /**
+   * The hash of a full report's facts when the caller computed it already (off the main
+   * thread): facts equal to the stored ones are then recognised without reading body.facts.
+   */
+  factsHash?: string;
 }
 
 export type ApplyReportResult =
@@ -89,7 +94,17 @@ export type ApplyReportResult =
   | { status: 'need-full-report' }
   | { status: 'unknown-device' }
   | { status: 'revoked' }
-  | { status: 'stored'; factsHash: string; device: DeviceRecord; opened: NonconformityRecord[]; resolved: number[]; statusChanged: boolean };
+  | { status: 'stored'; factsHash: string; device: DeviceRecord; opened: NonconformityRecord[]; resolved: number[]; statusChanged: boolean; current?: DeviceStatusRows };
+
+/**
+ * A device's findings and unresolved non-conformities as a report's transaction left them: what
+ * its `status` message needs. A store that knows them from the transaction returns them with the
+ * report, which spares reading them again.
+ */
+export interface DeviceStatusRows {
+  findings: Pick<FindingRecord, 'ruleId' | 'status' | 'severity' | 'evidence'>[];
+  nonconformities: Pick<NonconformityRecord, 'ruleId' | 'firstSeenAt' | 'dueAt' | 'status' | 'resolvedAt'>[];
+}
 
 export interface EvaluationResult {
   device: DeviceRecord;

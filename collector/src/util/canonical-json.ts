@@ -23,6 +23,8 @@ import { factsHash, type Facts, type PartialFacts } from '@vigie/shared';
  */
 
 const memo = new WeakMap<object, string>();
+/** SHA-256 of the canonical text of whole facts, when computed elsewhere (the frame-parsing worker) or already once. */
+const hashes = new WeakMap<object, string>();
 /** Sorted key order per shape; null when a key is integer-like (the engine puts those first whatever we do). */
 const sortedKeys = new Map<string, string[] | null>();
 /** A bound on remembered shapes: facts have a handful; hostile input must not grow it forever. */
@@ -65,6 +67,34 @@ function sortedClone(value: unknown, depth: number): unknown {
 }
 
 /**
+ * Whether plain JSON.stringify already gives the canonical text: every object plain, its keys
+ * in ascending order (validated facts are: shared's canonicalObject), nothing JSON would treat
+ * specially. A walk without allocating, several times cheaper than the sorted clone.
+ */
+function inCanonicalOrder(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'bigint' && typeof value !== 'symbol' && typeof value !== 'function';
+  if (depth > 200) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.toJSON === 'function') return false;
+  let last: string | null = null;
+  // for-in on a plain object: own enumerable keys in the engine's order (integer-like first).
+  for (const k in obj) {
+    if (last !== null && !(last < k)) return false;
+    last = k;
+    const v = obj[k];
+    if (typeof v === 'function' || typeof v === 'symbol') return false;
+    if (!inCanonicalOrder(v, depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
  * Canonical JSON of a value: `undefined` for what JSON leaves out (undefined, a
  * function), null when the value is not plain JSON data (see above).
  */
@@ -78,7 +108,7 @@ export function canonicalJson(value: unknown): string | undefined | null {
   if (known !== undefined) return known;
   let text: string;
   try {
-    text = JSON.stringify(sortedClone(value, 0));
+    text = JSON.stringify(inCanonicalOrder(value, 0) ? value : sortedClone(value, 0));
   } catch (e) {
     if (e instanceof NotPlain || e instanceof RangeError) return null;
     throw e;
@@ -91,8 +121,10 @@ export function canonicalJson(value: unknown): string | undefined | null {
  * Records the canonical JSON of an object computed elsewhere (the frame-parsing
  * worker computed it on the object this one is a structured clone of).
  */
-export function rememberCanonical(value: unknown, text: string): void {
-  if (typeof value === 'object' && value !== null) memo.set(value, text);
+export function rememberCanonical(value: unknown, text: string, hash?: string): void {
+  if (typeof value !== 'object' || value === null) return;
+  memo.set(value, text);
+  if (hash !== undefined) hashes.set(value, hash);
 }
 
 /** Plain JSON.stringify per object, memoised: a cheap equality test between two reports' sections. */
@@ -126,7 +158,45 @@ export function canonicalFacts(facts: Facts | PartialFacts, previous?: Facts | n
     if (json === undefined) return { json: JSON.stringify(facts), hash: factsHash(facts) };
     memo.set(facts, json);
   }
-  return { json, hash: sha256(json) };
+  let hash = hashes.get(facts);
+  if (hash === undefined) {
+    hash = sha256(json);
+    hashes.set(facts, hash);
+  }
+  return { json, hash };
+}
+
+/** Whether canonicalFacts took the fast, memoised path for these facts (plain JSON data), not shared's fallback. */
+export function isPlainCanonical(facts: object): boolean {
+  return memo.has(facts);
+}
+
+/**
+ * The new facts with each section whose canonical text is the previous facts' own
+ * replaced by the previous section object, so "unchanged" is an identity test
+ * downstream (the timeline, the licenses inventory, the evaluation's memo).
+ * Facts are never mutated once parsed, which makes sharing safe.
+ */
+export function shareUnchangedSections(facts: Facts, previous: Facts | null): Facts {
+  if (!previous) return facts;
+  const next = facts as unknown as Record<string, unknown>;
+  const prev = previous as unknown as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
+  for (const key of Object.keys(next)) {
+    const a = next[key];
+    const b = prev[key];
+    if (a === b || typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) continue;
+    const textA = canonicalJson(a);
+    if (textA === null || textA === undefined || textA !== canonicalJson(b)) continue;
+    out ??= { ...next };
+    out[key] = b;
+  }
+  if (!out) return facts;
+  const json = memo.get(facts);
+  const hash = hashes.get(facts);
+  if (json !== undefined) memo.set(out, json);
+  if (hash !== undefined) hashes.set(out, hash);
+  return out as unknown as Facts;
 }
 
 function reuseUnchanged(next: Record<string, unknown>, previous: Record<string, unknown>): void {
@@ -160,6 +230,7 @@ export function primeStoredFacts(facts: Facts, storedHash: string): boolean {
   const json = `{${parts.join(',')}}`;
   if (sha256(json) !== storedHash) return false;
   memo.set(facts, json);
+  hashes.set(facts, storedHash);
   for (const [v, text] of texts) {
     memo.set(v, text);
     native.set(v, text);

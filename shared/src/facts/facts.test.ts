@@ -1,4 +1,5 @@
 import { facts, sampleFacts, sectionSchemas, usbDevice, usbEvent, volume } from './index';
+import stringify from 'safe-stable-stringify';
 
 describe('facts schemas', () => {
   it('accepts a complete sample', () => {
@@ -88,5 +89,17 @@ describe('facts schemas', () => {
       expect(sectionSchemas.device.safeParse({ ...d, os: 'freebsd' }).success).toBe(false);
       expect(sectionSchemas.device.safeParse({ ...d, machineId: '' }).success).toBe(false);
     });
+  });
+});
+
+describe('facts schemas: canonical key order', () => {
+  it("gives parsed facts their keys in the facts hash's sorted order at every depth", () => {
+    // Keys deliberately out of order, as any agent may send them.
+    const reversed = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(reversed) : value !== null && typeof value === 'object' ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)])) : value;
+    const parsed = facts.parse(reversed(sampleFacts()));
+    // The collector relies on this to take the plain JSON as the canonical text (collector/src/util/canonical-json.ts).
+    expect(JSON.stringify(parsed)).toBe(stringify(parsed));
+    expect(JSON.stringify(reversed(sampleFacts()))).not.toBe(stringify(sampleFacts()));
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  canonicalObject,
   deviceFacts,
   encryptionFacts,
   orUnknown,
@@ -38,15 +39,13 @@ export const sectionSchemas = {
  * A full set of facts. Every section is present; a probe that failed reports
  * `{ unknown: true, reason }` rather than leaving its section out.
  */
-export const facts = z
-  .object({
-    device: deviceSection,
-    encryption: encryptionSection,
-    screenlock: screenlockSection,
-    software: softwareSection,
-    usb: usbSection,
-  })
-  .strict();
+export const facts = canonicalObject({
+  device: deviceSection,
+  encryption: encryptionSection,
+  screenlock: screenlockSection,
+  software: softwareSection,
+  usb: usbSection,
+});
 export type Facts = z.infer<typeof facts>;
 
 /** Some sections only: what a delta report carries, and what the policy engine may be given. */

@@ -13,6 +13,7 @@ import type {
   DeviceQuery,
   DeviceRecord,
   DeviceStatus,
+  DeviceStatusRows,
   EnrollSecretRecord,
   EvaluatedFinding,
   EvaluationResult,
@@ -32,14 +33,24 @@ import type {
   UserRecord,
 } from '../datastore';
 import { migrate } from './migrations';
-import { canonicalFacts, primeStoredFacts } from '../../util/canonical-json';
+import { canonicalFacts, primeStoredFacts, shareUnchangedSections } from '../../util/canonical-json';
 
 const DAY_MS = 86_400_000;
 /** Devices whose last facts applyReport keeps in memory (about 0.3 MB each for 300 software items). */
 const FACTS_CACHE_SIZE = 128;
 
 /** What one report's statements decided, before the commit. */
-type ReportTxResult = ApplyReportResult | { status: 'stored-ids'; factsHash: string; facts: Facts; opened: number[]; resolved: number[]; statusChanged: boolean };
+type ReportTxResult = ApplyReportResult | { status: 'stored-ids'; factsHash: string; facts: Facts; opened: number[]; resolved: number[]; statusChanged: boolean; current: DeviceStatusRows | null };
+
+interface FindingStateRow {
+  rule_id: string;
+  status: FindingStatus;
+  severity: Severity;
+  evidence: string;
+  issp: string;
+  org: string;
+  active: number;
+}
 
 interface DeviceRow {
   id: string;
@@ -242,12 +253,12 @@ export class SqliteStore implements Datastore {
                                   WHERE id = @id`),
       insertTimeline: p('INSERT INTO timeline (device_id, at, section, summary) VALUES (?, ?, ?, ?)'),
       timeline: p('SELECT at, section, summary FROM timeline WHERE device_id = ? ORDER BY id DESC LIMIT ?'),
-      findingsByDevice: p('SELECT rule_id, status FROM findings WHERE device_id = ?'),
+      findingsByDevice: p('SELECT rule_id, status, severity, evidence, issp, org, active FROM findings WHERE device_id = ?'),
       upsertFinding: p(`INSERT INTO findings (device_id, rule_id, org, active, status, severity, evidence, issp, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(device_id, rule_id) DO UPDATE SET org = excluded.org, active = excluded.active, status = excluded.status, severity = excluded.severity,
                         evidence = excluded.evidence, issp = excluded.issp, updated_at = excluded.updated_at`),
       deleteFinding: p('DELETE FROM findings WHERE device_id = ? AND rule_id = ?'),
-      openNcs: p('SELECT id, rule_id FROM nonconformities WHERE device_id = ? AND resolved_at IS NULL'),
+      openNcs: p('SELECT id, rule_id, severity, evidence, first_seen_at, due_at FROM nonconformities WHERE device_id = ? AND resolved_at IS NULL'),
       insertNc: p(`INSERT INTO nonconformities (device_id, rule_id, severity, severity_rank, evidence, issp, first_seen_at, due_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       refreshNc: p('UPDATE nonconformities SET severity = ?, severity_rank = ?, evidence = ? WHERE id = ?'),
@@ -427,7 +438,8 @@ export class SqliteStore implements Datastore {
       const previous = stored?.facts ?? null;
       let facts: Facts;
       if (input.body.kind === 'full') {
-        facts = input.body.facts;
+        // The stored facts again, known by their hash: the report's own copy is never built.
+        facts = stored && input.factsHash === stored.hash ? stored.facts : input.body.facts;
       } else {
         // A delta is only meaningful on the exact base it was computed from.
         if (!stored || !previous || stored.hash !== input.body.baseHash) return { status: 'need-full-report' };
@@ -436,11 +448,16 @@ export class SqliteStore implements Datastore {
       // factsHash's canonical JSON and SHA-256, fast (collector/src/util/canonical-json.ts); the
       // canonical text is also what is stored, so the stored text hashes to the stored hash.
       const { json: factsJson, hash } = canonicalFacts(facts, previous);
+      // The same facts again (a full report re-sent after a reconnect, a delta that changed nothing):
+      // the stored row stays as it is, and downstream sees the very same objects, so nothing is redone.
+      const unchanged = previous !== null && stored?.hash === hash;
+      facts = unchanged ? previous : shareUnchangedSections(facts, previous);
       const nowIso = input.now.toISOString();
       const device = toDevice(row);
       const derived = derive({ device, previous, facts, lastSeenAt: input.now, now: input.now });
 
-      this.get('upsertFacts').run({ id: input.deviceId, facts: factsJson, hash, collectedAt: input.collectedAt, now: nowIso });
+      // device_facts.updated_at is thus when the facts last changed; the report row and last_seen_at say when they came.
+      if (!unchanged) this.get('upsertFacts').run({ id: input.deviceId, facts: factsJson, hash, collectedAt: input.collectedAt, now: nowIso });
       const d = isUnknown(facts.device) ? null : facts.device;
       this.get('updateDeviceAfterReport').run({
         id: input.deviceId,
@@ -456,13 +473,13 @@ export class SqliteStore implements Datastore {
         user: d?.user ?? null,
       });
       // The licenses module's normalised inventory moves with the facts (collector/src/licenses).
-      this.onFactsStored?.(input.deviceId, d?.os ?? (row.os as OsName), previous, facts, input.now);
+      if (!unchanged) this.onFactsStored?.(input.deviceId, d?.os ?? (row.os as OsName), previous, facts, input.now);
       this.get('insertReport').run(input.deviceId, input.reportId, input.seq, input.body.kind, input.collectedAt, nowIso);
       for (const change of derived.timeline) this.get('insertTimeline').run(input.deviceId, nowIso, change.section, change.summary);
       if (input.dropped > 0) {
         this.get('insertTimeline').run(input.deviceId, nowIso, 'agent', `The agent's outbox was full and dropped ${input.dropped} report(s)`);
       }
-      const applied = this.applyFindingsSync(input.deviceId, row.org, derived.findings, input.now, true);
+      const applied = this.applyFindingsSync(input.deviceId, row, derived.findings, input.now, true);
       return { status: 'stored-ids', factsHash: hash, facts, ...applied };
     })();
   }
@@ -478,6 +495,7 @@ export class SqliteStore implements Datastore {
       opened: this.nonconformitiesById(result.opened, input.now),
       resolved: result.resolved,
       statusChanged: result.statusChanged,
+      ...(result.current ? { current: result.current } : {}),
     };
   }
 
@@ -548,7 +566,7 @@ export class SqliteStore implements Datastore {
       const facts = JSON.parse(stored.facts) as Facts;
       const lastSeenAt = row.last_seen_at ? new Date(row.last_seen_at) : now;
       const derived = derive({ device: toDevice(row), previous: facts, facts, lastSeenAt, now });
-      return this.applyFindingsSync(deviceId, row.org, derived.findings, now, !options?.partial, row.revoked === 1);
+      return this.applyFindingsSync(deviceId, row, derived.findings, now, !options?.partial);
     })();
     if (!applied) return null;
     return { device: (await this.getDevice(deviceId))!, opened: this.nonconformitiesById(applied.opened, now), resolved: applied.resolved, statusChanged: applied.statusChanged };
@@ -558,59 +576,78 @@ export class SqliteStore implements Datastore {
    * Writes the findings and moves the non-conformities on: a failure opens one (due
    * after the rule's grace days) unless one is open; a pass resolves it; an unknown
    * leaves it as it is, since unknown is never read as compliant nor as a new failure.
+   * A finding whose content did not change is not rewritten (its updated_at is when it
+   * last changed; the device's last_seen_at is when it was last evaluated).
+   * With replaceAll, also returns the device's status rows, as deviceStatusRows would read them.
    */
-  private applyFindingsSync(deviceId: string, org: string, findings: EvaluatedFinding[], now: Date, replaceAll: boolean, revoked = false) {
+  private applyFindingsSync(deviceId: string, row: DeviceRow, findings: EvaluatedFinding[], now: Date, replaceAll: boolean) {
     const nowIso = now.toISOString();
+    const org = row.org;
     // findings.active mirrors the device: re-evaluating a revoked device must not bring its findings back into the summary.
-    const active = revoked ? 0 : 1;
-    const open = new Map((this.get('openNcs').all(deviceId) as { id: number; rule_id: string }[]).map((r) => [r.rule_id, r.id]));
+    const active = row.revoked ? 0 : 1;
+    const open = new Map((this.get('openNcs').all(deviceId) as { id: number; rule_id: string; severity: Severity; evidence: string; first_seen_at: string; due_at: string }[]).map((r) => [r.rule_id, r]));
+    const existing = new Map((this.get('findingsByDevice').all(deviceId) as FindingStateRow[]).map((r) => [r.rule_id, r]));
     const opened: number[] = [];
     const resolved: number[] = [];
+    const unresolved = new Map<string, { firstSeenAt: string; dueAt: string }>();
     const seen = new Set<string>();
     for (const f of findings) {
       seen.add(f.ruleId);
-      this.get('upsertFinding').run(deviceId, f.ruleId, org, active, f.status, f.severity, f.evidence, JSON.stringify(f.issp), nowIso);
-      const ncId = open.get(f.ruleId);
+      const issp = JSON.stringify(f.issp);
+      const was = existing.get(f.ruleId);
+      if (!was || was.status !== f.status || was.severity !== f.severity || was.evidence !== f.evidence || was.issp !== issp || was.org !== org || was.active !== active) {
+        this.get('upsertFinding').run(deviceId, f.ruleId, org, active, f.status, f.severity, f.evidence, issp, nowIso);
+      }
+      const nc = open.get(f.ruleId);
       if (f.status === 'fail') {
-        if (ncId !== undefined) this.get('refreshNc').run(f.severity, severityRank[f.severity], f.evidence, ncId);
-        else {
+        if (nc !== undefined) {
+          if (nc.severity !== f.severity || nc.evidence !== f.evidence) this.get('refreshNc').run(f.severity, severityRank[f.severity], f.evidence, nc.id);
+          unresolved.set(f.ruleId, { firstSeenAt: nc.first_seen_at, dueAt: nc.due_at });
+        } else {
           const due = new Date(now.getTime() + f.graceDays * DAY_MS).toISOString();
-          const info = this.get('insertNc').run(deviceId, f.ruleId, f.severity, severityRank[f.severity], f.evidence, JSON.stringify(f.issp), nowIso, due);
+          const info = this.get('insertNc').run(deviceId, f.ruleId, f.severity, severityRank[f.severity], f.evidence, issp, nowIso, due);
           opened.push(Number(info.lastInsertRowid));
+          unresolved.set(f.ruleId, { firstSeenAt: nowIso, dueAt: due });
         }
-      } else if (f.status === 'pass' && ncId !== undefined) {
-        this.get('resolveNc').run(nowIso, ncId);
-        resolved.push(ncId);
+      } else if (f.status === 'pass' && nc !== undefined) {
+        this.get('resolveNc').run(nowIso, nc.id);
+        resolved.push(nc.id);
+      } else if (nc !== undefined) unresolved.set(f.ruleId, { firstSeenAt: nc.first_seen_at, dueAt: nc.due_at });
+    }
+    if (!replaceAll) return { opened, resolved, statusChanged: this.refreshDeviceStatusSync(deviceId, now).changed, current: null };
+    // A rule that no longer applies (the CIAT level or the policy changed) leaves no finding behind.
+    for (const ruleId of existing.keys()) if (!seen.has(ruleId)) this.get('deleteFinding').run(deviceId, ruleId);
+    for (const [ruleId, nc] of open) {
+      if (!seen.has(ruleId)) {
+        this.get('resolveNc').run(nowIso, nc.id);
+        resolved.push(nc.id);
       }
     }
-    if (replaceAll) {
-      // A rule that no longer applies (the CIAT level or the policy changed) leaves no finding behind.
-      for (const r of this.get('findingsByDevice').all(deviceId) as { rule_id: string }[]) {
-        if (!seen.has(r.rule_id)) this.get('deleteFinding').run(deviceId, r.rule_id);
-      }
-      for (const [ruleId, id] of open) {
-        if (!seen.has(ruleId)) {
-          this.get('resolveNc').run(nowIso, id);
-          resolved.push(id);
-        }
-      }
-    }
-    const statusChanged = this.refreshDeviceStatusSync(deviceId, now);
-    return { opened, resolved, statusChanged };
+    // The device's findings are now exactly `findings`: its status needs no re-read.
+    const refreshed = this.refreshDeviceStatusSync(deviceId, now, { row, findings: findings.map((f) => ({ rule_id: f.ruleId, status: f.status })) });
+    const current: DeviceStatusRows = {
+      findings: findings.map((f) => ({ ruleId: f.ruleId, status: f.status, severity: f.severity, evidence: f.evidence })).sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)),
+      nonconformities: [...unresolved].map(([ruleId, nc]) => ({ ruleId, ...nc, resolvedAt: null, status: refreshed.exempt.has(ruleId) ? 'exempted' : 'open' })),
+    };
+    return { opened, resolved, statusChanged: refreshed.changed, current };
   }
 
-  /** Recomputes the denormalised status the device list filters on. Returns whether it changed. */
-  private refreshDeviceStatusSync(deviceId: string, now: Date): boolean {
-    const row = this.get('deviceById').get(deviceId) as DeviceRow | undefined;
-    if (!row) return false;
+  /** Recomputes the denormalised status the device list filters on: whether it changed, and the rules exempted now. */
+  private refreshDeviceStatusSync(
+    deviceId: string,
+    now: Date,
+    known?: { row: DeviceRow; findings: { rule_id: string; status: FindingStatus }[] },
+  ): { changed: boolean; exempt: Set<string> } {
+    const row = known?.row ?? (this.get('deviceById').get(deviceId) as DeviceRow | undefined);
     const exempt = new Set((this.get('activeExemptRules').all(deviceId, now.toISOString()) as { rule_id: string }[]).map((r) => r.rule_id));
-    const findings = this.get('findingsByDevice').all(deviceId) as { rule_id: string; status: FindingStatus }[];
+    if (!row) return { changed: false, exempt };
+    const findings = known?.findings ?? (this.get('findingsByDevice').all(deviceId) as { rule_id: string; status: FindingStatus }[]);
     const failing = findings.filter((f) => f.status === 'fail' && !exempt.has(f.rule_id)).length;
     const anyUnknown = findings.some((f) => f.status === 'unknown');
     const status: DeviceStatus = failing > 0 ? 'noncompliant' : findings.length === 0 || anyUnknown ? 'unknown' : 'compliant';
-    if (status === row.status && failing === row.failing) return false;
+    if (status === row.status && failing === row.failing) return { changed: false, exempt };
     this.get('setDeviceStatus').run(status, failing, deviceId);
-    return status !== row.status;
+    return { changed: status !== row.status, exempt };
   }
 
   private nonconformitiesById(ids: number[], now: Date): NonconformityRecord[] {
@@ -772,7 +809,7 @@ export class SqliteStore implements Datastore {
 
   /** Recomputes a device's status (an exemption ended). */
   async refreshDeviceStatus(deviceId: string, now: Date): Promise<boolean> {
-    return this.refreshDeviceStatusSync(deviceId, now);
+    return this.refreshDeviceStatusSync(deviceId, now).changed;
   }
 
   async summary(input: { scope: OrgScope; now: Date; days: number; silentCutoff: Date | null }): Promise<SummaryData> {

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { factsHash, type Facts } from '@vigie/shared';
+import { canonicalFacts } from '../util/canonical-json';
+import { sampleFacts } from '../testing/fixtures';
+import { adopt, parseFrameBytes, withoutFacts } from './frame-parser';
+
+// The worker's round trip, without the thread: parse and canonicalise, drop the facts object, and
+// build it back on the "main thread" side from the canonical text.
+function roundTrip(message: unknown) {
+  const bytes = Buffer.from(JSON.stringify(message));
+  return adopt(withoutFacts({ id: 1, ...parseFrameBytes(bytes, 1 << 20, true) }));
+}
+
+describe('frame parser: full reports from a worker', () => {
+  const report = (facts: Facts) => ({ type: 'report', reportId: randomUUID(), seq: 1, collectedAt: '2026-11-29T08:00:00.000Z', dropped: 0, body: { kind: 'full', facts } });
+
+  it('sends the facts as canonical text only, and builds the same facts from it when read', () => {
+    const facts = sampleFacts();
+    const posted = withoutFacts({ id: 1, ...parseFrameBytes(Buffer.from(JSON.stringify(report(facts))), 1 << 20, true) });
+    expect(posted.result.ok && posted.result.message.type === 'report' && 'facts' in posted.result.message.body).toBe(false);
+
+    const parsed = roundTrip(report(facts));
+    if (!parsed.ok || parsed.message.type !== 'report' || parsed.message.body.kind !== 'full') throw new Error('expected a full report');
+    expect(parsed.factsHash).toBe(factsHash(facts));
+    const built = parsed.message.body.facts;
+    expect(built).toEqual(JSON.parse(JSON.stringify(facts)));
+    // Built once, and already known to the canonical memo with the worker's hash.
+    expect(parsed.message.body.facts).toBe(built);
+    expect(canonicalFacts(built).hash).toBe(factsHash(facts));
+  });
+
+  it('passes refusals and other messages through unchanged', () => {
+    const bad = roundTrip({ ...report(sampleFacts()), reportId: 'not-a-uuid' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'schema' } });
+    expect('factsHash' in bad).toBe(false);
+    const delta = roundTrip({ ...report(sampleFacts()), body: { kind: 'delta', baseHash: 'a'.repeat(64), sections: {} } });
+    expect(delta.ok && delta.message.type === 'report' && delta.message.body.kind).toBe('delta');
+  });
+});

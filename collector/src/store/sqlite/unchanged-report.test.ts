@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { loadPolicy, type Facts } from '@vigie/shared';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from '.';
+import { PolicyEvaluator } from '../../evaluate/evaluator';
+import { buildStatusMessage, loadStatusMessage } from '../../ingest/status';
+import { sampleDevice, sampleFacts, unencrypted } from '../../testing/fixtures';
+
+// The report path skips work when nothing changed, and builds the device's status from its own
+// transaction: these check that what it skips and builds is what the full path would give.
+const at = (m: number) => new Date(Date.UTC(2026, 2, 2, 9, m));
+const policyFile = join(__dirname, '..', '..', '..', '..', 'shared', 'policies', 'issp-default.yaml');
+
+async function setup() {
+  const store = new SqliteStore({ path: ':memory:' });
+  const loaded = loadPolicy(readFileSync(policyFile, 'utf8'), policyFile);
+  if (!loaded.ok) throw new Error(loaded.message);
+  const evaluator = new PolicyEvaluator(loaded.policy, store);
+  const id = (await store.enrollDevice({ newId: 'd1', machineId: 'm1', org: 'acme', tokenHash: 't1', device: sampleDevice({ machineId: 'm1' }), now: at(0) })).device.id;
+  const report = async (facts: Facts, m: number) =>
+    store.applyReport({ deviceId: id, reportId: randomUUID(), seq: m, collectedAt: at(m).toISOString(), body: { kind: 'full', facts }, dropped: 0, now: at(m) }, evaluator.derive({ authorisedUsb: [] }));
+  return { store, evaluator, id, report };
+}
+
+describe('SQLite report path: unchanged facts and the status from the transaction', () => {
+  it('leaves the stored facts, findings and inventory alone when a full report repeats them', async () => {
+    const { store, id, report } = await setup();
+    const hook = jest.fn();
+    store.onFactsStored = hook;
+    const facts = sampleFacts({ encryption: unencrypted });
+    await report(facts, 1);
+    expect(hook).toHaveBeenCalledTimes(1);
+    const before = store.db.prepare('SELECT updated_at FROM device_facts WHERE device_id = ?').get(id);
+    const findingsBefore = store.db.prepare('SELECT rule_id, updated_at FROM findings WHERE device_id = ? ORDER BY rule_id').all(id);
+    const timelineBefore = (await store.getTimeline(id, 100)).length;
+
+    // The same content as a new object, as a re-sent full report parses to.
+    const again = await report(JSON.parse(JSON.stringify(facts)) as Facts, 2);
+    expect(again.status).toBe('stored');
+    expect(hook).toHaveBeenCalledTimes(1);
+    expect(store.db.prepare('SELECT updated_at FROM device_facts WHERE device_id = ?').get(id)).toEqual(before);
+    expect(store.db.prepare('SELECT rule_id, updated_at FROM findings WHERE device_id = ? ORDER BY rule_id').all(id)).toEqual(findingsBefore);
+    expect((await store.getTimeline(id, 100)).length).toBe(timelineBefore);
+    expect((await store.getDevice(id))?.lastSeenAt).toBe(at(2).toISOString());
+    expect(await store.countReports(id)).toBe(2);
+
+    // A change to one section reaches the hook with the other sections' objects unchanged.
+    await report({ ...facts, screenlock: { timeoutSeconds: 60, requirePassword: true, source: 'gsettings' } as Facts['screenlock'] }, 3);
+    expect(hook).toHaveBeenCalledTimes(2);
+    const [, , previous, next] = hook.mock.calls[1] as [string, string, Facts, Facts];
+    expect(next.software).toBe(previous.software);
+    expect(next.screenlock).not.toEqual(previous.screenlock);
+    await store.close();
+  });
+
+  it('returns the status rows a fresh read gives: failing, exempted, resolved', async () => {
+    const { store, evaluator, id, report } = await setup();
+    const statusOf = async (r: Awaited<ReturnType<typeof report>>, m: number) => {
+      if (r.status !== 'stored' || !r.current) throw new Error('expected the status rows with the stored report');
+      const fromReport = buildStatusMessage({ evaluatedAt: at(m), policyVersion: evaluator.policyVersion(), ...r.current });
+      const fromRead = await loadStatusMessage(store, id, evaluator.policyVersion(), at(m));
+      expect(fromReport).toEqual(fromRead);
+      return fromReport;
+    };
+    const failing = await statusOf(await report(sampleFacts({ encryption: unencrypted }), 1), 1);
+    const failed = failing.findings.filter((f) => f.status === 'fail');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((f) => f.dueAt !== null && f.firstSeenAt === at(1).toISOString())).toBe(true);
+
+    await store.createExemption({ deviceId: id, ruleId: failed[0]!.ruleId, reason: 'lab machine', grantedBy: 'admin', expiresAt: at(600), now: at(2) });
+    const exempted = await statusOf(await report(sampleFacts({ encryption: unencrypted }), 3), 3);
+    expect(exempted.findings.find((f) => f.ruleId === failed[0]!.ruleId)).toMatchObject({ status: 'fail', exempted: true, firstSeenAt: at(1).toISOString() });
+
+    const fixed = await statusOf(await report(sampleFacts(), 4), 4);
+    expect(fixed.findings.find((f) => f.ruleId === failed[0]!.ruleId)).toMatchObject({ dueAt: null, exempted: false });
+    await store.close();
+  });
+});
