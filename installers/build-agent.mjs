@@ -107,6 +107,9 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   plugins: [zodEnglishOnly, noYaml],
+  // ws's optional native helpers (the collector installs bufferutil): a bundle cannot carry .node
+  // files, ws falls back to JavaScript without them, and an agent sends a report every 15 minutes.
+  external: ['bufferutil', 'utf-8-validate'],
 });
 
 const outputs = new Map(result.outputFiles.map((f) => [f.path, f.text]));

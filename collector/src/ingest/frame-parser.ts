@@ -131,9 +131,11 @@ export class FrameParser {
     const id = this.nextId++;
     return new Promise<ParsedFrame>((resolve) => {
       this.pending.set(id, { slot, bytes, maxBytes, resolve });
-      // A copy: ws may hand out a slice of a shared buffer, which must not be transferred away.
-      const job: FrameJob = { id, bytes: new Uint8Array(bytes), maxBytes };
-      worker.postMessage(job);
+      // A copy, since ws may hand out a slice of a shared buffer; the copy is then transferred, not cloned again.
+      const copy = new Uint8Array(new ArrayBuffer(bytes.byteLength));
+      copy.set(bytes);
+      const job: FrameJob = { id, bytes: copy, maxBytes };
+      worker.postMessage(job, [copy.buffer]);
     });
   }
 

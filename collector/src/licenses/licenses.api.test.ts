@@ -6,6 +6,7 @@ import { hashPassword } from '../util/crypto';
 import { sampleFacts } from '../testing/fixtures';
 import { startTestCollector, type TestCollector } from '../testing/harness';
 import { request, type TestResponse } from '../testing/http-client';
+import type { TestAgent } from '../testing/agent-client';
 import { pdfText } from './pdf-text';
 
 const PASSWORD = 'correct horse battery staple';
@@ -15,7 +16,7 @@ describe('licenses API', () => {
   let t: TestCollector;
   let call: (method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }) => Promise<TestResponse>;
   const devices: Record<string, string> = {};
-  const agents: Record<string, { send: (m: unknown) => void; next: () => Promise<unknown> }> = {};
+  const agents: Record<string, TestAgent> = {};
   let passwordHash: string;
 
   beforeAll(async () => {
@@ -42,10 +43,11 @@ describe('licenses API', () => {
     for (const [machineId, org, hostname, items] of fleet) {
       t.clock.now = new Date(t.clock.now.getTime() + 60_000); // a distinct first-seen per device
       const e = await t.enrol(machineId, org);
-      e.agent.send({ type: 'report', reportId: randomUUID(), seq: 1, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items } }, { machineId, hostname, os: 'windows', user: hostname.slice(4) }) }, dropped: 0 });
-      await e.agent.next();
+      const reportId = randomUUID();
+      e.agent.send({ type: 'report', reportId, seq: 1, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items } }, { machineId, hostname, os: 'windows', user: hostname.slice(4) }) }, dropped: 0 });
+      expect(await e.agent.answerTo(reportId)).toMatchObject({ type: 'ack', status: 'stored' });
       devices[hostname] = e.deviceId;
-      agents[hostname] = e.agent as unknown as (typeof agents)[string];
+      agents[hostname] = e.agent;
     }
   });
 
@@ -180,8 +182,9 @@ describe('licenses API', () => {
 
     // The reconciliation follows the inventory: lap-cyd uninstalls Acrobat, then a rule renames the product.
     t.clock.now = new Date(t.clock.now.getTime() + 60_000);
-    agents['lap-cyd']!.send({ type: 'report', reportId: randomUUID(), seq: 2, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items: [win('Sketchy Toolbar', '1.0', 'Unknown')] } }, { machineId: 'm3', hostname: 'lap-cyd', os: 'windows', user: 'cyd' }) }, dropped: 0 });
-    await agents['lap-cyd']!.next();
+    const uninstall = randomUUID();
+    agents['lap-cyd']!.send({ type: 'report', reportId: uninstall, seq: 2, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items: [win('Sketchy Toolbar', '1.0', 'Unknown')] } }, { machineId: 'm3', hostname: 'lap-cyd', os: 'windows', user: 'cyd' }) }, dropped: 0 });
+    expect(await agents['lap-cyd']!.answerTo(uninstall)).toMatchObject({ type: 'ack', status: 'stored' });
     const acrobatNow = async () => (await call('GET', '/licenses/report', { token })).json.items.find((r: { product: string }) => r.product === 'Adobe Acrobat Pro');
     expect(await acrobatNow()).toMatchObject({ used: 2, overBy: 0, status: 'ok' });
     expect((await call('GET', '/licenses/report', { token })).json.overDeployments).toEqual([]);
@@ -190,8 +193,9 @@ describe('licenses API', () => {
     expect(await acrobatNow()).toMatchObject({ used: 0 });
     expect((await call('PATCH', `/catalog/rules/${acrobatRule.id}`, { token, body: { product: 'Adobe Acrobat Pro' } })).status).toBe(200);
     expect(await acrobatNow()).toMatchObject({ used: 2 });
-    agents['lap-cyd']!.send({ type: 'report', reportId: randomUUID(), seq: 3, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items: [win('Adobe Acrobat (64-bit)', '24.003.20112', 'Adobe')] } }, { machineId: 'm3', hostname: 'lap-cyd', os: 'windows', user: 'cyd' }) }, dropped: 0 });
-    await agents['lap-cyd']!.next();
+    const reinstall = randomUUID();
+    agents['lap-cyd']!.send({ type: 'report', reportId: reinstall, seq: 3, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software: { items: [win('Adobe Acrobat (64-bit)', '24.003.20112', 'Adobe')] } }, { machineId: 'm3', hostname: 'lap-cyd', os: 'windows', user: 'cyd' }) }, dropped: 0 });
+    expect(await agents['lap-cyd']!.answerTo(reinstall)).toMatchObject({ type: 'ack', status: 'stored' });
     expect(await acrobatNow()).toMatchObject({ used: 3, overBy: 1, beyondDevices: [{ deviceId: devices['lap-cyd'], hostname: 'lap-cyd' }] });
 
     // A third seat resolves the finding.

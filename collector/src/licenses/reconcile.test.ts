@@ -14,6 +14,28 @@ describe('reconcile', () => {
     expect(overDeployments([row!])).toEqual([{ product: 'P', org: '*', overBy: 2, beyondDevices: [{ deviceId: 'd3', hostname: 'd3-host' }, { deviceId: 'd4', hostname: 'd4-host' }] }]);
   });
 
+  it('per device: among installs first seen at the same moment (a rule renamed the product), the last by hostname are beyond; an unknown date is last', () => {
+    const renamed = '2026-02-01T00:00:00.000Z';
+    const usage = new Map([
+      [
+        'P',
+        [
+          install('d5', { firstSeenAt: '' }),
+          install('d1', { hostname: 'zulu', firstSeenAt: renamed }),
+          install('d2', { hostname: 'alpha', firstSeenAt: renamed }),
+          install('d3', { hostname: 'Mike', firstSeenAt: renamed }),
+          install('d4', { hostname: 'echo', firstSeenAt: '2025-12-01T00:00:00.000Z' }),
+        ],
+      ],
+    ]);
+    const [row] = reconcile([license({ seats: 2 })], usage, now, 60);
+    expect(row!.beyondDevices.map((d) => d.hostname)).toEqual(['Mike', 'zulu', 'd5-host']);
+    // Handed over oldest first, as the store does: only the tied run is ordered by name.
+    const [d5, d1, d2, d3, d4] = usage.get('P')!;
+    const oldestFirst = new Map([['P', [d4!, d1!, d2!, d3!, d5!]]]);
+    expect(reconcile([license({ seats: 2 })], oldestFirst, now, 60)[0]!.beyondDevices.map((d) => d.hostname)).toEqual(['Mike', 'zulu', 'd5-host']);
+  });
+
   it('per user: counts distinct people, falling back to the reported user, and the device itself without either', () => {
     const usage = new Map([
       [

@@ -7,7 +7,7 @@ import type { PolicyEvaluator } from '../evaluate/evaluator';
 import type { Datastore, EvaluationResult, OrgScope } from '../store/datastore';
 import { SqliteStore } from '../store/sqlite';
 import { Normaliser, ruleErrors, type CatalogRule, type RuleInput } from './normalise';
-import { overDeployments, reconcile, type ReconciliationRow } from './reconcile';
+import { overDeployments, reconcileFleet, type ReconciliationRow } from './reconcile';
 import { LicenseStore, itemOs } from './store';
 
 export function defaultRulesPath(): string {
@@ -92,10 +92,11 @@ export class LicenseService {
       if (previous && previous.software === facts.software) return;
       this.indexFacts(deviceId, os, facts, at);
     };
-    // Rules applied under another catalog version (edited by an older collector), or devices
-    // reported before this module existed (an upgraded database): bring the inventory up to date.
+    // Rules applied under another catalog version (edited by an older collector), a database just
+    // migrated to integer keys, or devices reported before this module existed (an upgraded
+    // database): bring the inventory up to date.
     const applied = Number((this.sqlite.db.prepare("SELECT value FROM catalog_meta WHERE key = 'applied_catalog_version'").get() as { value: string } | undefined)?.value ?? 0);
-    if (applied !== this.normaliser.catalogVersion) this.store.reapply(this.normaliser, now);
+    if (applied !== this.normaliser.catalogVersion || this.store.rebuildPending()) this.store.reapply(this.normaliser, now);
     this.backfill(now);
   }
 
@@ -200,14 +201,16 @@ export class LicenseService {
   report(scope: OrgScope, now: Date, expiringWithinDays: number): ReconciliationRow[] {
     const licenses = this.store.listLicenses();
     const usage = this.store.usage([...new Set(licenses.map((l) => l.product))], null);
-    const rows = reconcile(licenses, usage, now, expiringWithinDays);
+    const rows = reconcileFleet(licenses, usage.devices, usage.installs, now, expiringWithinDays);
     this.store.syncOverDeployments(overDeployments(rows), now);
     if (scope === null) return rows;
-    const visible = new Set(scope);
-    const hostnames = new Map<string, string>();
-    for (const installs of usage.values()) for (const i of installs) if (visible.has(i.org)) hostnames.set(i.deviceId, i.org);
+    const visibleOrgs = new Set(scope);
+    const visible = new Set<string>();
+    usage.devices.deviceId.forEach((id, key) => {
+      if (id !== undefined && visibleOrgs.has(usage.devices.org[key]!)) visible.add(id);
+    });
     return rows
-      .filter((r) => r.org === '*' || visible.has(r.org))
-      .map((r) => ({ ...r, beyondDevices: r.beyondDevices.filter((d) => hostnames.has(d.deviceId)) }));
+      .filter((r) => r.org === '*' || visibleOrgs.has(r.org))
+      .map((r) => ({ ...r, beyondDevices: r.beyondDevices.filter((d) => visible.has(d.deviceId)) }));
   }
 }

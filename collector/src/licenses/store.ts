@@ -1,13 +1,19 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ApprovalStatus, OsName, SoftwareItem } from '@vigie/shared';
 import type { OrgScope } from '../store/datastore';
-import { Normaliser, compareVersions, type CatalogRule, type Normalised, type RuleInput, type RuleOs } from './normalise';
-import type { License, LicenseInput, OverDeployment, ProductUsage } from './reconcile';
+import { Normaliser, compareVersions, compareVersionsCached, type CatalogRule, type Normalised, type RuleInput, type RuleOs } from './normalise';
+import type { FleetDevices, InstallIndex, License, LicenseInput, OverDeployment } from './reconcile';
 
 /**
- * The licenses module's tables (migration 3), on the SQLite store's connection. SQLite only, as
- * the rest of the store today; the PostgreSQL store will implement the same methods.
+ * The licenses module's tables (migrations 3 and 4), on the SQLite store's connection. SQLite only,
+ * as the rest of the store today; the PostgreSQL store will implement the same methods.
  * Every method is synchronous (better-sqlite3), so the report transaction can call indexDevice.
+ *
+ * The normalised inventory: software_entries holds each distinct raw entry once with its
+ * classification (product id, normalised version, ignored); device_inventory holds each device's
+ * entry ids (an int32 blob) under an integer device key; device_products holds one row per product
+ * ever seen on a device, keyed (product id, device key), naming the installed entry (NULL once
+ * uninstalled) and the first-seen date.
  */
 
 export interface ProductRow {
@@ -79,11 +85,112 @@ const toLicense = (r: LicenseRow): License => ({
   reference: r.reference,
 });
 
-interface Entry {
+interface EntryRow {
   id: number;
-  product: string;
-  version: string | null;
-  ignored: boolean;
+  os: string;
+  name: string;
+  publisher: string;
+  version: string;
+  product_id: number;
+  norm_version: string | null;
+  ignored: number;
+}
+
+/**
+ * Every distinct raw entry and its classification, indexed by entry id (a few thousand to tens of
+ * thousands): the ingest hook resolves a report's items here without building a key string per
+ * item, and a rule change diffs the old and new classifications here.
+ */
+class EntryTable {
+  readonly os: string[] = [];
+  readonly name: string[] = [];
+  /** '' for none, as stored. */
+  readonly publisher: string[] = [];
+  /** '' for none, as stored. */
+  readonly version: string[] = [];
+  readonly product: number[] = [];
+  readonly normVersion: (string | null)[] = [];
+  readonly ignored: number[] = [];
+  readonly byName = new Map<string, number[]>();
+  maxId = 0;
+
+  add(r: EntryRow): void {
+    this.os[r.id] = r.os;
+    this.name[r.id] = r.name;
+    this.publisher[r.id] = r.publisher;
+    this.version[r.id] = r.version;
+    this.product[r.id] = r.product_id;
+    this.normVersion[r.id] = r.norm_version;
+    this.ignored[r.id] = r.ignored;
+    const same = this.byName.get(r.name);
+    if (same) same.push(r.id);
+    else this.byName.set(r.name, [r.id]);
+    if (r.id > this.maxId) this.maxId = r.id;
+  }
+
+  find(osKey: string, name: string, publisher: string, version: string): number | undefined {
+    const same = this.byName.get(name);
+    if (same === undefined) return undefined;
+    for (let i = 0; i < same.length; i++) {
+      const id = same[i]!;
+      if (this.version[id] === version && this.publisher[id] === publisher && this.os[id] === osKey) return id;
+    }
+    return undefined;
+  }
+}
+
+/** A classification of the entries (by entry id): the current one, or the one before a rule change. */
+interface Classification {
+  product: ArrayLike<number>;
+  normVersion: ArrayLike<string | null>;
+  ignored: ArrayLike<number>;
+}
+
+/**
+ * The entry standing for each product among a device's entries: a product installed twice counts
+ * once, with its highest version (the lowest entry id on a tie, so every path picks the same one).
+ * `only`, by product id: the products to look at (a rule change looks at the ones it moved).
+ */
+function representatives(ids: ArrayLike<number>, c: Classification, only: Uint8Array | null): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (c.ignored[id] !== 0) continue;
+    const p = c.product[id]!;
+    if (only !== null && only[p] !== 1) continue;
+    const prev = out.get(p);
+    if (prev === undefined) out.set(p, id);
+    else {
+      const order = compareVersionsCached(c.normVersion[id] ?? null, c.normVersion[prev] ?? null);
+      if (order > 0 || (order === 0 && id < prev)) out.set(p, id);
+    }
+  }
+  return out;
+}
+
+/** A product's installs, oldest first: the reconciliation's input, kept between reports. */
+interface ProductInstalls {
+  deviceKeys: Int32Array;
+  firstSeen: Float64Array;
+}
+
+/** The entries' and products' state as far as another connection could move it (see LicenseStore.sync). */
+interface TablesMark {
+  entry: number;
+  product: number;
+  applied: string | null;
+}
+
+interface WrittenFinding {
+  id: number;
+  overBy: number;
+  beyondDevices: readonly { deviceId: string; hostname: string }[];
+}
+
+function sameDevices(a: readonly { deviceId: string; hostname: string }[], b: readonly { deviceId: string; hostname: string }[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.deviceId !== b[i]!.deviceId || a[i]!.hostname !== b[i]!.hostname) return false;
+  return true;
 }
 
 /** The OS a rule is matched against: the inventory's source says it (the evaluator's catalog sees only the item). */
@@ -119,24 +226,28 @@ export function classifyEntry(normaliser: Normaliser, item: Pick<SoftwareItem, '
   return osKey === 'linux-pkg' && n.ruleId === null ? { ...n, ignored: true } : n;
 }
 
-function encodeIds(ids: number[]): Buffer {
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Sorted entry ids as stored: little-endian int32. */
+function encodeIds(ids: Int32Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(ids.buffer, ids.byteOffset, ids.length * 4);
   const buf = Buffer.allocUnsafe(ids.length * 4);
   for (let i = 0; i < ids.length; i++) buf.writeInt32LE(ids[i]!, i * 4);
   return buf;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 function decodeIds(buf: Buffer): Int32Array {
-  // Copied into an aligned array: SQLite's buffer may start at any offset. On a little-endian
-  // machine (all the collector runs on) the copy is the decoding: 100k inventories in well under a second.
-  if (LITTLE_ENDIAN) return new Int32Array(Uint8Array.from(buf).buffer, 0, buf.length >> 2);
-  const out = new Int32Array(buf.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readInt32LE(i * 4);
-  return out;
+  if (!LITTLE_ENDIAN) {
+    const out = new Int32Array(buf.length >> 2);
+    for (let i = 0; i < out.length; i++) out[i] = buf.readInt32LE(i * 4);
+    return out;
+  }
+  // A view when aligned (better-sqlite3 gives each blob its own memory); otherwise an aligned copy.
+  if (buf.byteOffset % 4 === 0) return new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2);
+  return new Int32Array(new Uint8Array(buf).buffer, 0, buf.length >> 2);
 }
 
-/** SQLite's page cache while re-applying rules: the default 2 MB thrashes on a fleet's 1 GB of rows. */
+/** SQLite's page cache while re-applying rules: the default 2 MB thrashes on a fleet's rows. */
 const REAPPLY_CACHE_KIB = 512 * 1024;
 /** Products whose installs the store keeps in memory for the reconciliation (see LicenseStore.installs). */
 const INSTALL_INDEX_PRODUCTS = 500;
@@ -147,30 +258,41 @@ function scopeClause(column: string, scope: OrgScope, params: Record<string, unk
   return `${column} IN (SELECT value FROM json_each(@scope))`;
 }
 
+function likeClause(column: string, q: string, params: Record<string, unknown>): string {
+  params.q = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `${column} LIKE @q ESCAPE '\\'`;
+}
+
 export class LicenseStore {
   private readonly st: Record<string, Statement>;
-  private entries = new Map<string, Entry>();
-  private entriesVersion = -1;
+  /** Loaded on first use; dropped when the tables may have moved under it (see sync). */
+  private entries: EntryTable | null = null;
+  private productIds = new Map<string, number>();
+  private productNames: string[] = [];
+  /** What the entries and products held when loaded, moved along by this connection's own writes. */
+  private known: TablesMark = { entry: 0, product: 0, applied: null };
+  /** Whether this connection inserted entries or products since they were loaded (a rollback would take them back). */
+  private inserted = false;
+  private dataVersion = -1;
   /**
-   * The reconciliation's product → (device → first seen) index, for the products asked for (the
-   * licensed ones), so a report does not re-read ~600k install rows each time. Every write to a
-   * product's rows drops that product's entry (dropping is right even if the transaction rolls
-   * back); another connection's commit (PRAGMA data_version moves, e.g. the CLI) drops it all.
+   * The reconciliation's installs of the products asked for (the licensed ones), by product id, so
+   * a report does not re-read ~600k rows each time. A write that adds or removes a product's
+   * install, or moves its first-seen date, drops that product's entry (dropping is right even if
+   * the transaction rolls back).
    */
-  private installs = new Map<string, [string, string][]>();
-  private installsDataVersion = -1;
+  private installs = new Map<number, ProductInstalls>();
+  /** The open over-deployment findings as this connection last wrote them, by product and org (see syncOverDeployments). */
+  private findingsWritten = new Map<string, WrittenFinding>();
 
   constructor(readonly db: Database) {
-    // Scratch tables of a rule re-application (connection-local, emptied after each use): the
-    // rewrite is then three set-based statements in key order, not a few statements per device.
-    db.exec(`CREATE TEMP TABLE IF NOT EXISTS reapply_devices (device_id TEXT PRIMARY KEY) WITHOUT ROWID;
-             CREATE TEMP TABLE IF NOT EXISTS reapply_products (product TEXT PRIMARY KEY) WITHOUT ROWID;
-             CREATE TEMP TABLE IF NOT EXISTS reapply_wanted (device_id TEXT NOT NULL, product TEXT NOT NULL, version TEXT, raw_name TEXT NOT NULL, publisher TEXT,
-                                                            PRIMARY KEY (device_id, product)) WITHOUT ROWID;`);
+    // The devices a products query counts (the viewer's orgs, not revoked), with the person each
+    // stands for: the per-product counts are then one join on an integer key.
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS license_visible (key INTEGER PRIMARY KEY, person TEXT)');
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       meta: p('SELECT value FROM catalog_meta WHERE key = ?'),
       setMeta: p('INSERT INTO catalog_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      deleteMeta: p('DELETE FROM catalog_meta WHERE key = ?'),
       rules: p('SELECT id, position, name, publisher, os, product, version_pattern, ignore FROM catalog_rules ORDER BY position, id'),
       rule: p('SELECT id, position, name, publisher, os, product, version_pattern, ignore FROM catalog_rules WHERE id = ?'),
       maxPosition: p('SELECT COALESCE(MAX(position), 0) AS p FROM catalog_rules'),
@@ -190,38 +312,32 @@ export class LicenseStore {
       updateLicense: p(`UPDATE licenses SET product = @product, type = @type, seats = @seats, purchased_at = @purchasedAt, expires_at = @expiresAt, cost = @cost,
                         currency = @currency, org = @org, reference = @reference, updated_at = @now WHERE id = @id`),
       deleteLicense: p('DELETE FROM licenses WHERE id = ?'),
-      entryByKey: p('SELECT id, product, norm_version, ignored FROM software_entries WHERE os = ? AND name = ? AND publisher = ? AND version = ?'),
-      insertEntry: p('INSERT INTO software_entries (os, name, publisher, version, product, norm_version, ignored) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      allEntries: p('SELECT id, os, name, publisher, version, product, norm_version, ignored FROM software_entries'),
-      updateEntry: p('UPDATE software_entries SET product = ?, norm_version = ?, ignored = ? WHERE id = ?'),
-      inventory: p('SELECT entries FROM device_inventory WHERE device_id = ?'),
-      allInventories: p('SELECT device_id, entries FROM device_inventory'),
-      setInventory: p('INSERT INTO device_inventory (device_id, entries) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET entries = excluded.entries'),
-      deviceProducts: p('SELECT product, version FROM device_software WHERE device_id = ?'),
-      // A product seen before on the device (renamed away and back) keeps its first-seen date.
-      upsertDeviceProduct: p(`INSERT INTO device_software (device_id, product, version, raw_name, publisher, first_seen_at)
-                              VALUES (@d, @p, @v, @r, @pub, COALESCE((SELECT first_seen_at FROM software_first_seen WHERE device_id = @d AND product = @p), @now))
-                              ON CONFLICT(device_id, product) DO UPDATE SET version = excluded.version, raw_name = excluded.raw_name, publisher = excluded.publisher`),
-      deleteDeviceProduct: p('DELETE FROM device_software WHERE device_id = ? AND product = ?'),
-      firstSeen: p('INSERT INTO software_first_seen (device_id, product, first_seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-      reapplyDevice: p('INSERT INTO temp.reapply_devices (device_id) VALUES (?)'),
-      reapplyProduct: p('INSERT INTO temp.reapply_products (product) VALUES (?)'),
-      reapplyWanted: p('INSERT INTO temp.reapply_wanted (device_id, product, version, raw_name, publisher) VALUES (?, ?, ?, ?, ?)'),
-      // The touched products' rows of the moved devices: replaced wholesale by reapply_wanted.
-      reapplyDelete: p(`DELETE FROM device_software WHERE product IN (SELECT product FROM temp.reapply_products)
-                          AND device_id IN (SELECT device_id FROM temp.reapply_devices)`),
-      // A product seen before on the device (renamed away and back) keeps its first-seen date.
-      reapplyFirstSeen: p('INSERT INTO software_first_seen (device_id, product, first_seen_at) SELECT device_id, product, ? FROM temp.reapply_wanted WHERE true ON CONFLICT DO NOTHING'),
-      reapplyInsert: p(`INSERT INTO device_software (device_id, product, version, raw_name, publisher, first_seen_at)
-                        SELECT w.device_id, w.product, w.version, w.raw_name, w.publisher, f.first_seen_at
-                        FROM temp.reapply_wanted w JOIN software_first_seen f ON f.device_id = w.device_id AND f.product = w.product
-                        ORDER BY w.device_id, w.product`),
-      reapplyClear: p('DELETE FROM temp.reapply_wanted'),
-      reapplyClearDevices: p('DELETE FROM temp.reapply_devices'),
-      reapplyClearProducts: p('DELETE FROM temp.reapply_products'),
+      dataVersion: p('PRAGMA data_version').pluck(),
+      tablesMark: p(`SELECT (SELECT COALESCE(MAX(id), 0) FROM software_entries) AS entry, (SELECT COALESCE(MAX(id), 0) FROM software_products) AS product,
+                            (SELECT value FROM catalog_meta WHERE key = 'applied_catalog_version') AS applied`),
+      allProducts: p('SELECT id, name FROM software_products'),
+      productByName: p('SELECT id FROM software_products WHERE name = ?').pluck(),
+      insertProduct: p('INSERT INTO software_products (name) VALUES (?)'),
+      allEntries: p('SELECT id, os, name, publisher, version, product_id, norm_version, ignored FROM software_entries'),
+      entryByKey: p('SELECT id, os, name, publisher, version, product_id, norm_version, ignored FROM software_entries WHERE os = ? AND name = ? AND publisher = ? AND version = ?'),
+      insertEntry: p('INSERT INTO software_entries (os, name, publisher, version, product_id, norm_version, ignored) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      updateEntry: p('UPDATE software_entries SET product_id = ?, norm_version = ?, ignored = ? WHERE id = ?'),
+      inventory: p('SELECT key, entries FROM device_inventory WHERE device_id = ?'),
+      allInventories: p('SELECT key, device_id, entries FROM device_inventory ORDER BY key'),
+      insertInventory: p('INSERT INTO device_inventory (device_id, entries) VALUES (?, ?)'),
+      updateInventory: p('UPDATE device_inventory SET entries = ? WHERE key = ?'),
+      // A product seen before on the device (uninstalled, or renamed away and back) keeps its first-seen date.
+      install: p(`INSERT INTO device_products (product_id, device_key, entry_id, first_seen) VALUES (?, ?, ?, ?)
+                  ON CONFLICT(product_id, device_key) DO UPDATE SET entry_id = excluded.entry_id`),
+      uninstall: p('UPDATE device_products SET entry_id = NULL WHERE product_id = ? AND device_key = ?'),
+      uninstallProduct: p('UPDATE device_products SET entry_id = NULL WHERE product_id = ? AND entry_id IS NOT NULL'),
+      uninstallAll: p('UPDATE device_products SET entry_id = NULL WHERE entry_id IS NOT NULL'),
+      productInstallKeys: p('SELECT device_key FROM device_products WHERE product_id = ? AND entry_id IS NOT NULL ORDER BY first_seen, device_key').pluck(),
+      productInstallDates: p('SELECT first_seen FROM device_products WHERE product_id = ? AND entry_id IS NOT NULL ORDER BY first_seen, device_key').pluck(),
       openFindings: p('SELECT id, product, org FROM license_findings WHERE rule = ? AND resolved_at IS NULL'),
       insertFinding: p('INSERT INTO license_findings (product, org, rule, over_by, beyond, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       refreshFinding: p('UPDATE license_findings SET over_by = ?, beyond = ?, updated_at = ? WHERE id = ?'),
+      touchFinding: p('UPDATE license_findings SET updated_at = ? WHERE id = ?'),
       resolveFinding: p('UPDATE license_findings SET resolved_at = ? WHERE id = ?'),
     };
   }
@@ -350,159 +466,252 @@ export class LicenseStore {
 
   // ---- Normalised inventory ----
 
-  private entryFor(normaliser: Normaliser, item: Pick<SoftwareItem, 'name' | 'version' | 'publisher'>, osKey: string): Entry {
-    if (this.entriesVersion !== normaliser.catalogVersion) {
-      this.entries = new Map();
-      this.entriesVersion = normaliser.catalogVersion;
+  /**
+   * Drops what this connection keeps in memory when the tables may have moved under it: another
+   * connection committed (PRAGMA data_version moved: the CLI, an older collector), or rows this
+   * connection inserted are gone (the report transaction that inserted them rolled back, and their
+   * ids may be given again). The entries and products are re-read only if their mark moved.
+   */
+  private sync(): void {
+    const dataVersion = this.s('dataVersion').get() as number;
+    const others = dataVersion !== this.dataVersion;
+    if (others) {
+      this.dataVersion = dataVersion;
+      this.installs.clear();
+      this.findingsWritten = new Map();
     }
-    const key = `${osKey}\u0000${item.name}\u0000${item.publisher ?? ''}\u0000${item.version ?? ''}`;
-    let entry = this.entries.get(key);
-    if (entry) return entry;
-    const row = this.s('entryByKey').get(osKey, item.name, item.publisher ?? '', item.version ?? '') as { id: number; product: string; norm_version: string | null; ignored: number } | undefined;
-    if (row) entry = { id: row.id, product: row.product, version: row.norm_version, ignored: row.ignored === 1 };
-    else {
-      const n = classifyEntry(normaliser, item, osKey);
-      const info = this.s('insertEntry').run(osKey, item.name, item.publisher ?? '', item.version ?? '', n.product, n.version, n.ignored ? 1 : 0);
-      entry = { id: Number(info.lastInsertRowid), product: n.product, version: n.version, ignored: n.ignored };
+    if (this.entries === null || (!others && !this.inserted)) return;
+    const mark = this.s('tablesMark').get() as TablesMark;
+    if (mark.entry === this.known.entry && mark.product === this.known.product && mark.applied === this.known.applied) return;
+    this.forget();
+  }
+
+  private forget(): void {
+    this.entries = null;
+    this.productIds = new Map();
+    this.productNames = [];
+    this.inserted = false;
+    this.installs.clear();
+    this.findingsWritten = new Map();
+  }
+
+  private table(): EntryTable {
+    if (this.entries) return this.entries;
+    this.known = this.s('tablesMark').get() as TablesMark;
+    const t = new EntryTable();
+    for (const r of this.s('allEntries').iterate() as Iterable<EntryRow>) t.add(r);
+    this.productIds = new Map();
+    this.productNames = [];
+    for (const r of this.s('allProducts').iterate() as Iterable<{ id: number; name: string }>) {
+      this.productIds.set(r.name, r.id);
+      this.productNames[r.id] = r.name;
     }
-    this.entries.set(key, entry);
-    return entry;
+    this.entries = t;
+    return t;
+  }
+
+  private productId(name: string): number {
+    this.table();
+    let id = this.productIds.get(name);
+    if (id !== undefined) return id;
+    id = this.s('productByName').get(name) as number | undefined;
+    if (id === undefined) {
+      id = Number(this.s('insertProduct').run(name).lastInsertRowid);
+      this.known.product = Math.max(this.known.product, id);
+      this.inserted = true;
+    }
+    this.productIds.set(name, id);
+    this.productNames[id] = name;
+    return id;
+  }
+
+  /** The product's id if it was ever stored; a read never creates one. */
+  private knownProductId(name: string): number | undefined {
+    this.table();
+    const id = this.productIds.get(name) ?? (this.s('productByName').get(name) as number | undefined);
+    if (id !== undefined && this.productNames[id] === undefined) {
+      this.productIds.set(name, id);
+      this.productNames[id] = name;
+    }
+    return id;
+  }
+
+  /** Classified from the entry's stored key, so an entry classified on ingest and re-classified by a rule change compare equal. */
+  private classifyStored(normaliser: Normaliser, osKey: string, name: string, publisher: string, version: string): Normalised {
+    return classifyEntry(normaliser, { name, publisher: publisher || null, version: version || null }, osKey);
+  }
+
+  private entryId(normaliser: Normaliser, t: EntryTable, item: SoftwareItem, osKey: string): number {
+    const publisher = item.publisher ?? '';
+    const version = item.version ?? '';
+    const known = t.find(osKey, item.name, publisher, version);
+    if (known !== undefined) return known;
+    const row = this.s('entryByKey').get(osKey, item.name, publisher, version) as EntryRow | undefined;
+    if (row) {
+      t.add(row);
+      return row.id;
+    }
+    const n = this.classifyStored(normaliser, osKey, item.name, publisher, version);
+    const productId = this.productId(n.product);
+    const ignored = n.ignored ? 1 : 0;
+    const id = Number(this.s('insertEntry').run(osKey, item.name, publisher, version, productId, n.version, ignored).lastInsertRowid);
+    this.known.entry = Math.max(this.known.entry, id);
+    this.inserted = true;
+    t.add({ id, os: osKey, name: item.name, publisher, version, product_id: productId, norm_version: n.version, ignored });
+    return id;
   }
 
   /**
    * Brings one device's normalised software up to date with its reported items. Runs inside the
-   * report transaction, so it must stay cheap: an unchanged inventory costs one read and map lookups.
+   * report transaction, so it must stay cheap: an unchanged inventory costs a lookup per item in
+   * memory and one read; a changed one writes only the products that moved.
    */
   indexDevice(normaliser: Normaliser, deviceId: string, deviceOs: OsName | null, items: readonly SoftwareItem[] | null, now: Date): void {
+    this.sync();
+    const t = this.table();
     const list = items ?? [];
-    const byId = new Map<number, { entry: Entry; item: SoftwareItem }>();
-    for (const item of list) {
-      const entry = this.entryFor(normaliser, item, entryOsKey(item, deviceOs));
-      byId.set(entry.id, { entry, item });
+    const ids = new Int32Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i]!;
+      ids[i] = this.entryId(normaliser, t, item, entryOsKey(item, deviceOs));
     }
-    const ids = [...byId.keys()].sort((a, b) => a - b);
-    const blob = encodeIds(ids);
-    const stored = this.s('inventory').get(deviceId) as { entries: Buffer } | undefined;
-    if (stored && Buffer.compare(stored.entries, blob) === 0) return;
-    this.s('setInventory').run(deviceId, blob);
-    const wanted = new Map<string, { version: string | null; rawName: string; publisher: string | null }>();
-    for (const { entry, item } of byId.values()) {
-      if (entry.ignored) continue;
-      const prev = wanted.get(entry.product);
-      if (!prev || compareVersions(entry.version, prev.version) > 0) wanted.set(entry.product, { version: entry.version, rawName: item.name, publisher: item.publisher });
-    }
-    this.writeDeviceProducts(deviceId, wanted, null, now);
+    ids.sort();
+    let distinct = 0;
+    for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[distinct++] = ids[i]!;
+    const current = ids.subarray(0, distinct);
+    const blob = encodeIds(current);
+    const stored = this.s('inventory').get(deviceId) as { key: number; entries: Buffer } | undefined;
+    if (stored && stored.entries.equals(blob)) return;
+    // The stored rows are the old inventory's representatives under the current classification.
+    const before = stored ? representatives(decodeIds(stored.entries), t, null) : new Map<number, number>();
+    const after = representatives(current, t, null);
+    let key: number;
+    if (stored) {
+      key = stored.key;
+      this.s('updateInventory').run(blob, key);
+    } else key = Number(this.s('insertInventory').run(deviceId, blob).lastInsertRowid);
+    this.writeInstalls(key, before, after, now.getTime());
   }
 
-  /** Replaces the device's product rows (all of them, or only those in `only`) with `wanted`. */
-  private writeDeviceProducts(
-    deviceId: string,
-    wanted: Map<string, { version: string | null; rawName: string; publisher: string | null }>,
-    only: Set<string> | null,
-    now: Date,
-  ): void {
-    const nowIso = now.toISOString();
-    const existing = new Map((this.s('deviceProducts').all(deviceId) as { product: string; version: string | null }[]).map((r) => [r.product, r.version]));
-    for (const [product] of existing) {
-      if ((only === null || only.has(product)) && !wanted.has(product)) {
-        this.installs.delete(product);
-        this.s('deleteDeviceProduct').run(deviceId, product);
-      }
+  /** Moves one device's product rows from the `before` representatives to the `after` ones. */
+  private writeInstalls(key: number, before: Map<number, number>, after: Map<number, number>, nowMs: number): void {
+    for (const [product, entry] of after) {
+      const previous = before.get(product);
+      if (previous === entry) continue;
+      // A version change keeps the row's first-seen date; only a new install changes the product's installs.
+      this.s('install').run(product, key, entry, nowMs);
+      if (previous === undefined) this.installs.delete(product);
     }
-    for (const [product, w] of wanted) {
-      if (only !== null && !only.has(product)) continue;
-      if (!existing.has(product) || existing.get(product) !== w.version) this.s('upsertDeviceProduct').run({ d: deviceId, p: product, v: w.version, r: w.rawName, pub: w.publisher, now: nowIso });
-      if (!existing.has(product)) {
-        // A version change keeps the row's first-seen date; only a new install moves the index.
-        this.installs.delete(product);
-        this.s('firstSeen').run(deviceId, product, nowIso);
-      }
+    for (const product of before.keys()) {
+      if (after.has(product)) continue;
+      this.s('uninstall').run(product, key);
+      this.installs.delete(product);
     }
+  }
+
+  /** Whether the migration to integer keys left the installed entries to rebuild from the inventories. */
+  rebuildPending(): boolean {
+    return this.s('meta').get('inventory_rebuild') !== undefined;
   }
 
   /**
    * Re-applies the rules: re-classifies the distinct raw entries, then rewrites the product rows
-   * of only the devices holding a changed entry, and of those only the products involved.
+   * of only the devices holding a changed entry, and of those only the products involved. A
+   * product no entry maps to any more (renamed away, folded into another) loses all its installs
+   * in one statement. After the migration to integer keys (rebuildPending), every device's rows
+   * are rebuilt from its inventory.
    */
   reapply(normaliser: Normaliser, now: Date): { entries: number; changedEntries: number; devices: number; deviceIds: string[]; products: string[] } {
+    try {
+      return this.reapplyTx(normaliser, now);
+    } catch (e) {
+      // The classification in memory ran ahead of the rolled-back rows.
+      this.forget();
+      throw e;
+    }
+  }
+
+  private reapplyTx(normaliser: Normaliser, now: Date): ReturnType<LicenseStore['reapply']> {
     return this.db.transaction(() => {
-      const rows = this.s('allEntries').all() as { id: number; os: string; name: string; publisher: string; version: string; product: string; norm_version: string | null; ignored: number }[];
-      let maxId = 0;
-      for (const r of rows) maxId = Math.max(maxId, r.id);
-      const product: string[] = new Array<string>(maxId + 1);
-      const version: (string | null)[] = new Array<string | null>(maxId + 1);
-      const ignored = new Uint8Array(maxId + 1);
-      const rawName: string[] = new Array<string>(maxId + 1);
-      const publisher: (string | null)[] = new Array<string | null>(maxId + 1);
-      const changed = new Uint8Array(maxId + 1);
-      const touched = new Set<string>();
+      this.sync();
+      const t = this.table();
+      const rebuild = this.rebuildPending();
+      const before: Classification = { product: t.product.slice(), normVersion: t.normVersion.slice(), ignored: t.ignored.slice() };
+      const changed = new Uint8Array(t.maxId + 1);
+      const touchedIds = new Set<number>();
+      let entries = 0;
       let changedEntries = 0;
-      for (const r of rows) {
-        const n = classifyEntry(normaliser, { name: r.name, version: r.version || null, publisher: r.publisher || null }, r.os);
-        product[r.id] = n.product;
-        version[r.id] = n.version;
-        ignored[r.id] = n.ignored ? 1 : 0;
-        rawName[r.id] = r.name;
-        publisher[r.id] = r.publisher || null;
-        if (n.product !== r.product || n.version !== r.norm_version || (n.ignored ? 1 : 0) !== r.ignored) {
-          changed[r.id] = 1;
-          changedEntries++;
-          touched.add(r.product);
-          touched.add(n.product);
-          this.s('updateEntry').run(n.product, n.version, n.ignored ? 1 : 0, r.id);
-        }
+      for (let id = 1; id <= t.maxId; id++) {
+        if (t.name[id] === undefined) continue;
+        entries++;
+        const n = this.classifyStored(normaliser, t.os[id]!, t.name[id]!, t.publisher[id]!, t.version[id]!);
+        const product = this.productId(n.product);
+        const ignored = n.ignored ? 1 : 0;
+        if (product === t.product[id] && n.version === t.normVersion[id] && ignored === t.ignored[id]) continue;
+        changed[id] = 1;
+        changedEntries++;
+        touchedIds.add(t.product[id]!);
+        touchedIds.add(product);
+        t.product[id] = product;
+        t.normVersion[id] = n.version;
+        t.ignored[id] = ignored;
+        this.s('updateEntry').run(product, n.version, ignored, id);
       }
-      this.entries = new Map();
-      this.entriesVersion = normaliser.catalogVersion;
-      let devices = 0;
-      const updates: { deviceId: string; ids: Int32Array }[] = [];
-      if (changedEntries > 0) {
-        for (const inv of this.s('allInventories').iterate() as Iterable<{ device_id: string; entries: Buffer }>) {
-          const ids = decodeIds(inv.entries);
-          let hit = false;
-          for (let i = 0; i < ids.length; i++) {
-            if (changed[ids[i]!] === 1) {
-              hit = true;
-              break;
-            }
+      const deviceIds: string[] = [];
+      if (changedEntries > 0 || rebuild) {
+        // Products a changed entry left or joined, split in two: those no entry maps to any more,
+        // emptied in one statement each, and those whose rows move device by device.
+        const moving = new Uint8Array(this.productNames.length + 1);
+        const vacated: number[] = [];
+        if (!rebuild) {
+          const kept = new Uint8Array(moving.length);
+          for (let id = 1; id <= t.maxId; id++) if (t.ignored[id] === 0) kept[t.product[id]!] = 1;
+          for (const p of touchedIds) {
+            if (kept[p] === 1) moving[p] = 1;
+            else vacated.push(p);
           }
-          if (hit) updates.push({ deviceId: inv.device_id, ids });
-        }
-        // Written after the scan: better-sqlite3 forbids writes while a statement iterates.
-        for (const p of touched) {
-          this.installs.delete(p);
-          this.s('reapplyProduct').run(p);
-        }
-        const nowIso = now.toISOString();
-        for (const { deviceId, ids } of updates) {
-          devices++;
-          this.s('reapplyDevice').run(deviceId);
-          // Only the products of changed entries (old and new names, in touched) can move on this device.
-          const wanted = new Map<string, number>();
-          for (let i = 0; i < ids.length; i++) {
-            const id = ids[i]!;
-            const p = product[id]!;
-            if (ignored[id] === 1 || !touched.has(p)) continue;
-            const prev = wanted.get(p);
-            if (prev === undefined || compareVersions(version[id] ?? null, version[prev] ?? null) > 0) wanted.set(p, id);
-          }
-          for (const [p, id] of wanted) this.s('reapplyWanted').run(deviceId, p, version[id] ?? null, rawName[id]!, publisher[id] ?? null);
-        }
+        } else moving.fill(1);
+        const nowMs = now.getTime();
         const cacheBefore = this.db.pragma('cache_size', { simple: true }) as number;
         this.db.pragma(`cache_size = -${REAPPLY_CACHE_KIB}`);
         try {
-          this.s('reapplyDelete').run();
-          this.s('reapplyFirstSeen').run(nowIso);
-          this.s('reapplyInsert').run();
+          if (rebuild) {
+            this.s('uninstallAll').run();
+            this.installs.clear();
+          }
+          for (const p of vacated) {
+            this.s('uninstallProduct').run(p);
+            this.installs.delete(p);
+          }
+          const none = new Map<number, number>();
+          const moved: number[] = [];
+          const chunk = this.db.prepare('SELECT key, entries FROM device_inventory WHERE key > ? ORDER BY key LIMIT 4096').raw(true);
+          for (let last = 0; ; ) {
+            // Read in chunks: better-sqlite3 allows no write while a statement iterates.
+            const rows = chunk.all(last) as [number, Buffer][];
+            if (rows.length === 0) break;
+            last = rows[rows.length - 1]![0];
+            for (const [key, entries] of rows) {
+              const ids = decodeIds(entries);
+              let holds = rebuild;
+              for (let i = 0; !holds && i < ids.length; i++) holds = changed[ids[i]!] === 1;
+              if (!holds) continue;
+              moved.push(key);
+              this.writeInstalls(key, rebuild ? none : representatives(ids, before, moving), representatives(ids, t, moving), nowMs);
+            }
+          }
+          if (moved.length > 0) {
+            const idOf = new Map(this.db.prepare('SELECT key, device_id FROM device_inventory').raw(true).all() as [number, string][]);
+            for (const key of moved) deviceIds.push(idOf.get(key)!);
+          }
         } finally {
           this.db.pragma(`cache_size = ${cacheBefore}`);
-          this.s('reapplyClear').run();
-          this.s('reapplyClearDevices').run();
-          this.s('reapplyClearProducts').run();
         }
       }
+      if (rebuild) this.s('deleteMeta').run('inventory_rebuild');
       this.s('setMeta').run('applied_catalog_version', String(normaliser.catalogVersion));
-      return { entries: rows.length, changedEntries, devices, deviceIds: updates.map((u) => u.deviceId), products: [...touched] };
+      this.known.applied = String(normaliser.catalogVersion);
+      return { entries, changedEntries, devices: deviceIds.length, deviceIds, products: [...touchedIds].map((p) => this.productNames[p]!) };
     })();
   }
 
@@ -513,111 +722,157 @@ export class LicenseStore {
   // ---- Queries ----
 
   products(query: { scope: OrgScope; q?: string; status?: ApprovalStatus; org?: string; limit: number; offset: number }): { total: number; items: ProductRow[] } {
-    const params: Record<string, unknown> = {};
-    const where = [scopeClause('d.org', query.scope, params), 'd.revoked = 0'];
-    if (query.org !== undefined) {
-      where.push('d.org = @org');
-      params.org = query.org;
-    }
-    if (query.q) {
-      where.push(`s.product LIKE @q ESCAPE '\\'`);
-      params.q = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    }
-    const rows = this.db
-      .prepare(
-        `SELECT s.product, COUNT(*) AS devices, COUNT(DISTINCT COALESCE(d.owner, d.user)) AS users, COALESCE(a.status, 'unreviewed') AS status
-         FROM device_software s JOIN devices d ON d.id = s.device_id LEFT JOIN product_approvals a ON a.product = s.product
-         WHERE ${where.join(' AND ')} GROUP BY s.product ORDER BY devices DESC, s.product`,
-      )
-      .all(params) as { product: string; devices: number; users: number; status: ApprovalStatus }[];
-    const filtered = query.status ? rows.filter((r) => r.status === query.status) : rows;
-    const page = filtered.slice(query.offset, query.offset + query.limit);
-    const versionsSt = this.db.prepare(
-      `SELECT s.version, COUNT(*) AS devices FROM device_software s JOIN devices d ON d.id = s.device_id
-       WHERE s.product = @product AND ${where.join(' AND ')} GROUP BY s.version ORDER BY devices DESC LIMIT 50`,
-    );
-    const publishersSt = this.db.prepare(
-      `SELECT DISTINCT s.publisher FROM device_software s JOIN devices d ON d.id = s.device_id
-       WHERE s.product = @product AND s.publisher IS NOT NULL AND ${where.join(' AND ')} LIMIT 20`,
-    );
-    return {
-      total: filtered.length,
-      items: page.map((r) => ({
-        ...r,
-        versions: (versionsSt.all({ ...params, product: r.product }) as { version: string | null; devices: number }[]).sort((a, b) => compareVersions(b.version, a.version)),
-        publishers: (publishersSt.all({ ...params, product: r.product }) as { publisher: string }[]).map((x) => x.publisher).sort(),
-      })),
-    };
+    this.sync();
+    return this.db.transaction(() => {
+      const params: Record<string, unknown> = {};
+      const where = [scopeClause('d.org', query.scope, params), 'd.revoked = 0'];
+      if (query.org !== undefined) {
+        where.push('d.org = @org');
+        params.org = query.org;
+      }
+      this.db.prepare('DELETE FROM temp.license_visible').run();
+      this.db.prepare(`INSERT INTO temp.license_visible (key, person) SELECT i.key, COALESCE(d.owner, d.user) FROM device_inventory i JOIN devices d ON d.id = i.device_id WHERE ${where.join(' AND ')}`).run(params);
+      const named: Record<string, unknown> = {};
+      const rows = this.db
+        .prepare(
+          `SELECT c.product_id AS id, s.name AS product, c.devices, COALESCE(a.status, 'unreviewed') AS status
+           FROM (SELECT p.product_id, COUNT(*) AS devices
+                 FROM device_products p JOIN temp.license_visible v ON v.key = p.device_key
+                 WHERE p.entry_id IS NOT NULL ${query.q ? `AND p.product_id IN (SELECT id FROM software_products WHERE ${likeClause('name', query.q, named)})` : ''}
+                 GROUP BY p.product_id) c
+           JOIN software_products s ON s.id = c.product_id LEFT JOIN product_approvals a ON a.product = s.name
+           ORDER BY c.devices DESC, s.name`,
+        )
+        .all(named) as { id: number; product: string; devices: number; status: ApprovalStatus }[];
+      const filtered = query.status ? rows.filter((r) => r.status === query.status) : rows;
+      const page = filtered.slice(query.offset, query.offset + query.limit);
+      // Distinct people only for the page: across every product it is the costliest count.
+      const usersSt = this.db
+        .prepare('SELECT COUNT(DISTINCT v.person) FROM device_products p JOIN temp.license_visible v ON v.key = p.device_key WHERE p.product_id = ? AND p.entry_id IS NOT NULL')
+        .pluck();
+      // Versions and publishers come from the installed entries: one grouped read, no join per row.
+      const entriesSt = this.db
+        .prepare('SELECT p.entry_id, COUNT(*) FROM device_products p JOIN temp.license_visible v ON v.key = p.device_key WHERE p.product_id = ? AND p.entry_id IS NOT NULL GROUP BY p.entry_id')
+        .raw(true);
+      const t = this.table();
+      const items = page.map(({ id, product, devices, status }) => {
+        const versions = new Map<string | null, number>();
+        const publishers = new Set<string>();
+        for (const [entry, n] of entriesSt.all(id) as [number, number][]) {
+          const version = t.normVersion[entry] ?? null;
+          versions.set(version, (versions.get(version) ?? 0) + n);
+          if (t.publisher[entry]) publishers.add(t.publisher[entry]);
+        }
+        return {
+          product,
+          status,
+          devices,
+          users: usersSt.get(id) as number,
+          versions: [...versions]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 50)
+            .map(([version, n]) => ({ version, devices: n }))
+            .sort((a, b) => compareVersions(b.version, a.version)),
+          publishers: [...publishers].sort().slice(0, 20),
+        };
+      });
+      this.db.prepare('DELETE FROM temp.license_visible').run();
+      return { total: filtered.length, items };
+    })();
   }
 
   productDevices(product: string, scope: OrgScope): ProductDevice[] {
-    const params: Record<string, unknown> = { product };
+    this.sync();
+    const id = this.knownProductId(product);
+    if (id === undefined) return [];
+    const params: Record<string, unknown> = { product: id };
     const rows = this.db
       .prepare(
-        `SELECT s.device_id, d.hostname, d.owner, d.user, d.org, s.version, s.raw_name, s.first_seen_at, d.last_seen_at
-         FROM device_software s JOIN devices d ON d.id = s.device_id
-         WHERE s.product = @product AND d.revoked = 0 AND ${scopeClause('d.org', scope, params)}
+        `SELECT i.device_id, d.hostname, d.owner, d.user, d.org, e.norm_version, e.name, p.first_seen, d.last_seen_at
+         FROM device_products p
+         JOIN device_inventory i ON i.key = p.device_key
+         JOIN devices d ON d.id = i.device_id
+         JOIN software_entries e ON e.id = p.entry_id
+         WHERE p.product_id = @product AND p.entry_id IS NOT NULL AND d.revoked = 0 AND ${scopeClause('d.org', scope, params)}
          ORDER BY d.hostname COLLATE NOCASE`,
       )
-      .all(params) as { device_id: string; hostname: string; owner: string | null; user: string | null; org: string; version: string | null; raw_name: string; first_seen_at: string; last_seen_at: string | null }[];
+      .all(params) as { device_id: string; hostname: string; owner: string | null; user: string | null; org: string; norm_version: string | null; name: string; first_seen: number; last_seen_at: string | null }[];
     return rows.map((r) => ({
       deviceId: r.device_id,
       hostname: r.hostname,
       owner: r.owner,
       user: r.user,
       org: r.org,
-      version: r.version,
-      rawName: r.raw_name,
-      firstSeenAt: r.first_seen_at,
+      version: r.norm_version,
+      rawName: r.name,
+      firstSeenAt: new Date(r.first_seen).toISOString(),
       lastSeenAt: r.last_seen_at,
     }));
   }
 
+  /** A product's installs, oldest first, from memory when no write touched them since the last read. */
+  private installsOf(productId: number): ProductInstalls {
+    let list = this.installs.get(productId);
+    if (!list) {
+      // Two single-column reads in the same order: a row array per install costs more than both.
+      list = {
+        deviceKeys: Int32Array.from(this.s('productInstallKeys').all(productId) as number[]),
+        firstSeen: Float64Array.from(this.s('productInstallDates').all(productId) as number[]),
+      };
+      // Bounded: licensed products are tens, not thousands; past the bound, start over.
+      if (this.installs.size >= INSTALL_INDEX_PRODUCTS) this.installs.clear();
+      this.installs.set(productId, list);
+    }
+    return list;
+  }
+
   /**
-   * Installs of these products (the licensed ones), for the reconciliation. The devices are read
-   * once; each product is then one covering-index range, not a join per install.
+   * Installs of these products (the licensed ones), for the reconciliation: the devices (not
+   * revoked, in scope) as columns by device key, and each product's installs as device keys and
+   * first-seen times, oldest first. Each product's installs are one range of device_products, kept
+   * in memory between reports.
    */
-  usage(products: readonly string[], scope: OrgScope): Map<string, ProductUsage['installs']> {
-    const out = new Map<string, ProductUsage['installs']>();
-    if (products.length === 0) return out;
+  usage(products: readonly string[], scope: OrgScope): { devices: FleetDevices; installs: Map<string, InstallIndex> } {
+    const devices: FleetDevices = { deviceId: [], hostname: [], org: [], user: [], lastSeenAt: [] };
+    const installs = new Map<string, InstallIndex>();
+    if (products.length === 0) return { devices, installs };
+    this.sync();
     const params: Record<string, unknown> = {};
-    const devices = new Map<string, [string, string, string | null, string | null]>();
     const rows = this.db
-      .prepare(`SELECT id, hostname, org, COALESCE(owner, user), last_seen_at FROM devices d WHERE revoked = 0 AND ${scopeClause('d.org', scope, params)}`)
+      .prepare(
+        `SELECT i.key, d.id, d.hostname, d.org, COALESCE(d.owner, d.user), d.last_seen_at
+         FROM device_inventory i JOIN devices d ON d.id = i.device_id WHERE d.revoked = 0 AND ${scopeClause('d.org', scope, params)}`,
+      )
       .raw(true)
-      .all(params) as [string, string, string, string | null, string | null][];
-    for (const r of rows) devices.set(r[0], [r[1], r[2], r[3], r[4]]);
-    const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
-    if (dataVersion !== this.installsDataVersion) {
-      this.installs = new Map();
-      this.installsDataVersion = dataVersion;
+      .all(params) as [number, string, string, string, string | null, string | null][];
+    for (const [key, id, hostname, org, user, lastSeenAt] of rows) {
+      devices.deviceId[key] = id;
+      devices.hostname[key] = hostname;
+      devices.org[key] = org;
+      devices.user[key] = user;
+      devices.lastSeenAt[key] = lastSeenAt;
     }
-    const st = this.db.prepare('SELECT device_id, first_seen_at FROM device_software WHERE product = ?').raw(true);
     for (const product of products) {
-      let list = this.installs.get(product);
-      if (!list) {
-        list = st.all(product) as [string, string][];
-        // Bounded: licensed products are tens, not thousands; past the bound, start over.
-        if (this.installs.size >= INSTALL_INDEX_PRODUCTS) this.installs.clear();
-        this.installs.set(product, list);
-      }
-      const installs: ProductUsage['installs'] = [];
-      for (const [deviceId, firstSeenAt] of list) {
-        const d = devices.get(deviceId);
-        if (d) installs.push({ deviceId, hostname: d[0], org: d[1], user: d[2], firstSeenAt, lastSeenAt: d[3] });
-      }
-      out.set(product, installs);
+      const id = this.knownProductId(product);
+      if (id === undefined) continue;
+      const list = this.installsOf(id);
+      installs.set(product, { devices: list.deviceKeys, firstSeen: list.firstSeen });
     }
-    return out;
+    return { devices, installs };
   }
 
   /** Devices with any of these products installed: the ones an approval change can move. */
   devicesWithProducts(products: readonly string[]): string[] {
-    return (
-      this.db
-        .prepare('SELECT DISTINCT device_id FROM device_software WHERE product IN (SELECT value FROM json_each(?))')
-        .all(JSON.stringify(products)) as { device_id: string }[]
-    ).map((r) => r.device_id);
+    this.sync();
+    const ids = products.map((p) => this.knownProductId(p)).filter((id): id is number => id !== undefined);
+    if (ids.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT DISTINCT i.device_id FROM device_products p JOIN device_inventory i ON i.key = p.device_key
+         WHERE p.product_id IN (SELECT value FROM json_each(?)) AND p.entry_id IS NOT NULL`,
+      )
+      .pluck()
+      .all(JSON.stringify(ids)) as string[];
   }
 
   /** The org of each of these devices (unknown ids are left out). */
@@ -643,18 +898,28 @@ export class LicenseStore {
       const m = merged.get(key);
       merged.set(key, m ? { ...m, overBy: m.overBy + o.overBy, beyondDevices: [...m.beyondDevices, ...o.beyondDevices] } : o);
     }
+    this.sync();
+    const written = new Map<string, WrittenFinding>();
     this.db.transaction(() => {
       const open = new Map((this.s('openFindings').all('9.15.4') as { id: number; product: string; org: string }[]).map((r) => [`${r.product}\u0000${r.org}`, r.id]));
       for (const [key, o] of merged) {
-        const beyond = JSON.stringify(o.beyondDevices);
         const id = open.get(key);
         if (id !== undefined) {
-          this.s('refreshFinding').run(o.overBy, beyond, nowIso, id);
+          const last = this.findingsWritten.get(key);
+          // The same devices beyond the count as last written (tens of thousands at 100k devices): only the refresh time moves.
+          if (last && last.id === id && last.overBy === o.overBy && sameDevices(last.beyondDevices, o.beyondDevices)) this.s('touchFinding').run(nowIso, id);
+          else this.s('refreshFinding').run(o.overBy, JSON.stringify(o.beyondDevices), nowIso, id);
           open.delete(key);
-        } else this.s('insertFinding').run(o.product, o.org, '9.15.4', o.overBy, beyond, nowIso, nowIso);
+          written.set(key, { id, overBy: o.overBy, beyondDevices: o.beyondDevices });
+        } else {
+          const info = this.s('insertFinding').run(o.product, o.org, '9.15.4', o.overBy, JSON.stringify(o.beyondDevices), nowIso, nowIso);
+          written.set(key, { id: Number(info.lastInsertRowid), overBy: o.overBy, beyondDevices: o.beyondDevices });
+        }
       }
       for (const id of open.values()) this.s('resolveFinding').run(nowIso, id);
     })();
+    // Only once committed: a rolled-back write must not be taken as written.
+    this.findingsWritten = written;
   }
 
   listOverDeployments(includeResolved: boolean): { id: number; product: string; org: string; issp: string; overBy: number; beyondDevices: { deviceId: string; hostname: string }[]; firstSeenAt: string; updatedAt: string; resolvedAt: string | null }[] {

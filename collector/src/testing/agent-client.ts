@@ -49,6 +49,14 @@ export class TestAgent {
     });
   }
 
+  /** Reads messages until the ack (or error) for this report or event id; the status messages in between are skipped. */
+  async answerTo(id: string, timeoutMs = 3000): Promise<Message> {
+    for (;;) {
+      const m = await this.next<Message>(timeoutMs);
+      if ((m.type === 'ack' && m.id === id) || (m.type === 'error' && m.id === id)) return m;
+    }
+  }
+
   hello(deviceId: string, token?: string, extra: Record<string, unknown> = {}): void {
     this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, agentVersion: '0.1.0-test', capabilities: ['delta-reports', 'usb-events', 'telepathy'], deviceId, os: 'linux', ...(token ? { token } : {}), ...extra });
   }

@@ -216,6 +216,7 @@ export class SqliteStore implements Datastore {
   /** The last facts of recently reporting devices, so a report does not re-read and re-parse them (previousFacts). */
   private readonly factsCache = new Map<string, { facts: Facts; hash: string }>();
   private statusStatements: { findings: Statement; ncs: Statement } | undefined;
+  private pendingReports: { input: ApplyReportInput; derive: DeriveFn; resolve: (r: ApplyReportResult) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(options: SqliteStoreOptions) {
     this.db = new BetterSqlite3(options.path);
@@ -298,6 +299,8 @@ export class SqliteStore implements Datastore {
   }
 
   async close(): Promise<void> {
+    // Reports waiting for their batch's commit are committed (and settled) first.
+    if (this.db.open && this.pendingReports.length) this.commitPendingReports();
     if (this.db.open) this.db.close();
   }
 
@@ -421,9 +424,49 @@ export class SqliteStore implements Datastore {
 
   // ---- Ingest ----
 
+  /**
+   * Reports that arrive together share one commit (group commit): each runs in its own savepoint,
+   * so one that fails rolls back alone, and every promise settles after the commit, so the ack
+   * that follows still means the report is durable. Under load, the commit's cost (the WAL write
+   * of pages many reports touch: the devices, reports and findings indexes) is paid once per batch.
+   */
   async applyReport(input: ApplyReportInput, derive: DeriveFn): Promise<ApplyReportResult> {
-    // One transaction per report: the ack that follows means this report is durable.
-    return this.finishReport(input, this.applyReportTx(input, derive));
+    return new Promise<ApplyReportResult>((resolve, reject) => {
+      this.pendingReports.push({ input, derive, resolve, reject });
+      // After this turn's I/O callbacks: the reports parsed in the same turn join the batch.
+      if (this.pendingReports.length === 1) setImmediate(() => this.commitPendingReports());
+    });
+  }
+
+  private commitPendingReports(): void {
+    const batch = this.pendingReports;
+    this.pendingReports = [];
+    const outcomes: ({ ok: true; result: ReportTxResult } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const job of batch) {
+          try {
+            // A transaction inside a transaction is a savepoint (better-sqlite3): a throw undoes this report only.
+            outcomes.push({ ok: true, result: this.applyReportTx(job.input, job.derive) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed: nothing of the batch is stored, and nothing is acked.
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) return job.reject(outcome.error);
+      try {
+        job.resolve(this.finishReport(job.input, outcome.result));
+      } catch (error) {
+        job.reject(error);
+      }
+    });
   }
 
   /** One report's statements, in one transaction. */

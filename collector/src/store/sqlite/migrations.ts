@@ -401,6 +401,72 @@ CREATE TABLE license_findings (
 CREATE UNIQUE INDEX license_findings_open ON license_findings(product, org, rule) WHERE resolved_at IS NULL;
 `,
   },
+  {
+    // Licenses at 100k devices × 300 items: the device × product table held the product's name and
+    // the device's id as text in each of ~9M rows (1 GB), so a rename rewrote tens of thousands of
+    // wide rows and the reconciliation read text keys. Products and devices get integer keys, the
+    // installed entry stands for version, name and publisher, and the first-seen date lives in the
+    // same row (a product no longer installed keeps its row, without an entry).
+    version: 4,
+    name: 'licenses: integer product and device keys',
+    sql: `
+CREATE TABLE software_products (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+INSERT INTO software_products (name)
+  SELECT product FROM software_entries UNION SELECT product FROM software_first_seen UNION SELECT product FROM device_software ORDER BY 1;
+
+CREATE TABLE software_entries_v4 (
+  id INTEGER PRIMARY KEY,
+  os TEXT NOT NULL,
+  name TEXT NOT NULL,
+  publisher TEXT NOT NULL,
+  version TEXT NOT NULL,
+  product_id INTEGER NOT NULL REFERENCES software_products(id),
+  norm_version TEXT,
+  ignored INTEGER NOT NULL,
+  UNIQUE (os, name, publisher, version)
+);
+-- The ids are kept: the inventories below list them.
+INSERT INTO software_entries_v4 (id, os, name, publisher, version, product_id, norm_version, ignored)
+  SELECT e.id, e.os, e.name, e.publisher, e.version, p.id, e.norm_version, e.ignored FROM software_entries e JOIN software_products p ON p.name = e.product;
+DROP TABLE software_entries;
+ALTER TABLE software_entries_v4 RENAME TO software_entries;
+
+-- key: the device's number in device_products (devices.rowid is not stable across VACUUM).
+CREATE TABLE device_inventory_v4 (
+  key INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL UNIQUE REFERENCES devices(id),
+  entries BLOB NOT NULL
+);
+INSERT INTO device_inventory_v4 (device_id, entries) SELECT device_id, entries FROM device_inventory ORDER BY device_id;
+DROP TABLE device_inventory;
+ALTER TABLE device_inventory_v4 RENAME TO device_inventory;
+
+-- One row per product ever seen on a device, clustered by product: a product's installs (the
+-- reconciliation's read) are one range, and a rename moves one range to another.
+-- entry_id: the installed entry giving version, raw name and publisher (the highest version when
+-- several); NULL when the product is no longer installed, the row then keeping first_seen so a
+-- product renamed away and back, or uninstalled and reinstalled, keeps its date.
+-- first_seen: milliseconds since the epoch (not ISO text: 8.7M rows at 100k devices).
+CREATE TABLE device_products (
+  product_id INTEGER NOT NULL,
+  device_key INTEGER NOT NULL,
+  entry_id INTEGER,
+  first_seen INTEGER NOT NULL,
+  PRIMARY KEY (product_id, device_key)
+) WITHOUT ROWID;
+INSERT INTO device_products (product_id, device_key, entry_id, first_seen)
+  SELECT p.id, i.key, NULL, MIN(CAST(ROUND(unixepoch(f.first_seen_at, 'subsec') * 1000) AS INTEGER))
+  FROM (SELECT device_id, product, first_seen_at FROM software_first_seen UNION ALL SELECT device_id, product, first_seen_at FROM device_software) f
+  JOIN software_products p ON p.name = f.product
+  JOIN device_inventory i ON i.device_id = f.device_id
+  GROUP BY p.id, i.key;
+DROP TABLE device_software;
+DROP TABLE software_first_seen;
+-- Which entry each device has installed is rebuilt from the inventories by the licenses module
+-- when it next opens (LicenseStore.rebuildInventory): SQL cannot read the id blobs.
+INSERT INTO catalog_meta (key, value) VALUES ('inventory_rebuild', '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+`,
+  },
 ];
 
 export function migrate(db: Database, now: Date): number {

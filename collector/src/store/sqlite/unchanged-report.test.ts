@@ -15,7 +15,7 @@ const policyFile = join(__dirname, '..', '..', '..', '..', 'shared', 'policies',
 async function setup() {
   const store = new SqliteStore({ path: ':memory:' });
   const loaded = loadPolicy(readFileSync(policyFile, 'utf8'), policyFile);
-  if (!loaded.ok) throw new Error(loaded.message);
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('; '));
   const evaluator = new PolicyEvaluator(loaded.policy, store);
   const id = (await store.enrollDevice({ newId: 'd1', machineId: 'm1', org: 'acme', tokenHash: 't1', device: sampleDevice({ machineId: 'm1' }), now: at(0) })).device.id;
   const report = async (facts: Facts, m: number) =>
@@ -46,7 +46,7 @@ describe('SQLite report path: unchanged facts and the status from the transactio
     expect(await store.countReports(id)).toBe(2);
 
     // A change to one section reaches the hook with the other sections' objects unchanged.
-    await report({ ...facts, screenlock: { timeoutSeconds: 60, requirePassword: true, source: 'gsettings' } as Facts['screenlock'] }, 3);
+    await report({ ...facts, screenlock: { enabled: true, idleSeconds: 60, graceSeconds: 0, requirePassword: true, source: 'gsettings', user: 'jd' } }, 3);
     expect(hook).toHaveBeenCalledTimes(2);
     const [, , previous, next] = hook.mock.calls[1] as [string, string, Facts, Facts];
     expect(next.software).toBe(previous.software);
@@ -74,6 +74,26 @@ describe('SQLite report path: unchanged facts and the status from the transactio
 
     const fixed = await statusOf(await report(sampleFacts(), 4), 4);
     expect(fixed.findings.find((f) => f.ruleId === failed[0]!.ruleId)).toMatchObject({ dueAt: null, exempted: false });
+    await store.close();
+  });
+
+  it('commits reports sent together in one batch, where one that fails is undone alone', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await store.enrollDevice({ newId: `d${i}`, machineId: `m${i}`, org: 'acme', tokenHash: `t${i}`, device: sampleDevice({ machineId: `m${i}` }), now: at(0) })).device.id);
+    }
+    const results = await Promise.allSettled(
+      ids.map((id, i) =>
+        store.applyReport({ deviceId: id, reportId: randomUUID(), seq: 1, collectedAt: at(1).toISOString(), body: { kind: 'full', facts: sampleFacts() }, dropped: 0, now: at(1) }, () => {
+          if (i === 2) throw new Error('evaluation failed');
+          return { findings: [], timeline: [] };
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await Promise.all(ids.map((id) => store.countReports(id)))).toEqual([1, 1, 0, 1]);
+    expect(await store.getFacts(ids[2]!)).toBeNull();
     await store.close();
   });
 });
