@@ -330,6 +330,15 @@ function statSafe(path: string): number | null {
 interface Reporter {
   agent: SimulatedAgent;
   facts: Facts;
+  /** The same facts after an update of one application: a report of these differs from the stored facts. */
+  updated: Facts;
+}
+
+/** The device's facts with its first application one version on, as after an automatic update. */
+function withUpdatedApp(facts: Facts): Facts {
+  const software = facts.software as Extract<Facts['software'], { items: unknown }>;
+  const items = software.items.map((item, i) => (i === 0 ? { ...item, version: `${item.version ?? '0'}.1` } : item));
+  return { ...facts, software: { items } };
 }
 
 async function openReporters(server: string, creds: Credential[], count: number): Promise<Reporter[]> {
@@ -337,7 +346,8 @@ async function openReporters(server: string, creds: Credential[], count: number)
   for (const c of creds.slice(0, count)) {
     const agent = authenticatedAgent(server, c);
     await within(agent.start(), 20_000, 'connect and hello');
-    reporters.push({ agent, facts: factsFor(c.index, SEED).facts });
+    const { facts } = factsFor(c.index, SEED);
+    reporters.push({ agent, facts, updated: withUpdatedApp(facts) });
   }
   return reporters;
 }
@@ -355,8 +365,13 @@ interface ThroughputResult {
   states: string;
 }
 
-/** Every connection sends full reports back to back; acks counted in the window after a warm-up. */
-async function phaseThroughput(pid: number, reporters: Reporter[], seconds: number): Promise<ThroughputResult> {
+/**
+ * Every connection sends full reports back to back; acks counted in the window after a warm-up.
+ * `changing`: each report alternates between the facts and their updated variant, so every report
+ * changes the stored facts (the facts row, the timeline, the licenses inventory are written);
+ * otherwise each repeats the facts the device last reported, as an agent does after a reconnect.
+ */
+async function phaseThroughput(pid: number, reporters: Reporter[], seconds: number, changing: boolean): Promise<ThroughputResult> {
   const warmMs = 3000;
   const start = performance.now();
   const windowStart = start + warmMs;
@@ -371,10 +386,10 @@ async function phaseThroughput(pid: number, reporters: Reporter[], seconds: numb
     if (cpu) usage = cpu.end();
   }, warmMs + seconds * 1000);
   await Promise.all(
-    reporters.map(async ({ agent, facts }) => {
+    reporters.map(async ({ agent, facts, updated }) => {
       for (let k = 0; k < 100_000 && performance.now() < windowEnd && errors < 100; k++) {
         const t0 = performance.now();
-        const ack = await agent.report(facts, { full: true }).catch((e: Error) => ({ type: 'error', message: e.message }) as const);
+        const ack = await agent.report(changing && k % 2 === 0 ? updated : facts, { full: true }).catch((e: Error) => ({ type: 'error', message: e.message }) as const);
         const t1 = performance.now();
         if (!ackHash(ack as Message)) {
           errors++;
@@ -417,9 +432,11 @@ async function phaseFixedRate(pid: number, reporters: Reporter[], rate: number, 
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     maxLagMs = Math.max(maxLagMs, performance.now() - due);
-    const { agent, facts } = reporters[i % reporters.length] as Reporter;
+    const { agent, facts, updated } = reporters[i % reporters.length] as Reporter;
+    // Each device's reports alternate between its facts and their update: every one changes the stored facts.
+    const round = Math.floor(i / reporters.length);
     pending.push(
-      agent.report(facts, { full: true }).then(
+      agent.report(round % 2 === 0 ? updated : facts, { full: true }).then(
         (ack) => {
           if (ackHash(ack)) latencies.push(performance.now() - due);
           else errors++;
@@ -594,9 +611,12 @@ async function main(): Promise<void> {
 
     log(`phase 3: full-report throughput, ${THROUGHPUT_CONNECTIONS} connections back to back`);
     const reporters = await openReporters(server, loaded, THROUGHPUT_CONNECTIONS);
-    const tput = await phaseThroughput(pid, reporters, 20);
-    phaseLoads.push(['throughput', loadavg()[0] as number]);
-    log(`throughput: ${tput.perSecond.toFixed(0)} reports/s, p50 ${ms(tput.p50)}, p99 ${ms(tput.p99)}, collector CPU ${pct(tput.cpu.collector)}, bench CPU ${pct(tput.cpu.bench)}`);
+    const tput = await phaseThroughput(pid, reporters, 20, true);
+    phaseLoads.push(['throughput (changed)', loadavg()[0] as number]);
+    log(`throughput, changed facts: ${tput.perSecond.toFixed(0)} reports/s, p50 ${ms(tput.p50)}, p99 ${ms(tput.p99)}, collector CPU ${pct(tput.cpu.collector)}, bench CPU ${pct(tput.cpu.bench)}`);
+    const tputSame = await phaseThroughput(pid, reporters, 20, false);
+    phaseLoads.push(['throughput (same)', loadavg()[0] as number]);
+    log(`throughput, repeated facts: ${tputSame.perSecond.toFixed(0)} reports/s, p50 ${ms(tputSame.p50)}, p99 ${ms(tputSame.p99)}, collector CPU ${pct(tputSame.cpu.collector)}, bench CPU ${pct(tputSame.cpu.bench)}`);
 
     log('phase 4: 100 reports/s');
     const fixed = await phaseFixedRate(pid, reporters, 100, 20);
@@ -625,7 +645,7 @@ async function main(): Promise<void> {
     log(`raw bulk insert: ${raw.perSecond.toFixed(0)} reports/s (${raw.rows} rows)`);
 
     const minutes = (performance.now() - benchStart) / 60_000;
-    const md = report({ conn, load, tput, fixed, checkins, better, node, raw, sample: { reports: count, avgFactsKb: sample.reduce((s, r) => s + r.facts.length, 0) / count / 1024, avgFindings: sample.reduce((s, r) => s + r.findings.length, 0) / count }, minutes, loadAvg, phaseLoads });
+    const md = report({ conn, load, tput, tputSame, fixed, checkins, better, node, raw, sample: { reports: count, avgFactsKb: sample.reduce((s, r) => s + r.facts.length, 0) / count / 1024, avgFindings: sample.reduce((s, r) => s + r.findings.length, 0) / count }, minutes, loadAvg, phaseLoads });
     writeSection('collector', md);
     console.log(md);
   } finally {
@@ -637,7 +657,9 @@ async function main(): Promise<void> {
 interface Results {
   conn: ConnectionResult;
   load: LoadResult;
+  /** Full reports whose facts change each time (the targets' figure), and full reports repeating the stored facts. */
   tput: ThroughputResult;
+  tputSame: ThroughputResult;
   fixed: FixedRateResult;
   checkins: CheckinResult;
   better: DriverResult;
@@ -651,7 +673,7 @@ interface Results {
 }
 
 function report(r: Results): string {
-  const { conn, load, tput, fixed, checkins, better, node, raw } = r;
+  const { conn, load, tput, tputSame, fixed, checkins, better, node, raw } = r;
   const perConnKb = ((conn.rssAfter - conn.rssBefore) * 1024) / Math.max(1, conn.held);
   const ratio = tput.perSecond / raw.perSecond;
   const loadRate = load.enrolled / load.seconds;

@@ -14,7 +14,7 @@ import {
   type ReportMessage,
   type UsbEventMessage,
 } from '@vigie/shared';
-import type { AuditEntry, Datastore, DeviceRecord, EvaluationResult } from '../store/datastore';
+import type { AuditEntry, Datastore, DeviceRecord, DeviceStatusRows, EvaluationResult } from '../store/datastore';
 import type { PolicyEvaluator } from '../evaluate/evaluator';
 import type { LiveHub } from '../server/live';
 import { randomToken, sha256Hex } from '../util/crypto';
@@ -254,16 +254,25 @@ export class AgentSession {
       case 'stored': {
         // Acked only now, after the commit: an ack means the report is durable.
         const ack: Message = { type: 'ack', id: report.reportId, status: 'stored', factsHash: result.factsHash };
-        if (this.state.kind === 'authenticated') this.state = { ...this.state, device: result.device };
-        publishEvaluation(this.deps.live, result);
         // The store usually hands back the rows the status needs from the report's own transaction;
         // the ack and the status then leave in one write (one TLS record, one system call).
-        if (result.current) this.sendTogether([ack, buildStatusMessage({ evaluatedAt: clock(), policyVersion: evaluator.policyVersion(), ...result.current })]);
-        else {
-          this.send(ack);
-          await this.sendStatus(result.device.id);
-        }
+        const status = result.current ? this.statusFrom(result.current) : null;
+        if (status) this.sendTogether([ack, status]);
+        else this.send(ack);
+        if (this.state.kind === 'authenticated') this.state = { ...this.state, device: result.device };
+        publishEvaluation(this.deps.live, result);
+        if (!result.current) await this.sendStatus(result.device.id);
       }
+    }
+  }
+
+  /** The status message from the rows of the report's transaction; a failure costs the tray one update, never the ack. */
+  private statusFrom(rows: DeviceStatusRows): Message | null {
+    try {
+      return buildStatusMessage({ evaluatedAt: this.deps.now(), policyVersion: this.deps.evaluator.policyVersion(), ...rows });
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'cannot build the device its status');
+      return null;
     }
   }
 

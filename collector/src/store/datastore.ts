@@ -83,8 +83,9 @@ export interface ApplyReportInput {
   dropped: number;
   now: Date;
   /**
-   * The hash of a full report's facts when the caller computed it already (off the main
-   * thread): facts equal to the stored ones are then recognised without reading body.facts.
+   * The hash of a full report's facts when the collector computed it already (the frame-parsing
+   * worker, from the validated facts; never a value an agent sent): facts equal to the stored
+   * ones are then recognised without reading body.facts.
    */
   factsHash?: string;
 }

@@ -36,11 +36,13 @@ import { migrate } from './migrations';
 import { canonicalFacts, primeStoredFacts, shareUnchangedSections } from '../../util/canonical-json';
 
 const DAY_MS = 86_400_000;
+/** Reports committed together at most (see applyReport): a batch runs as one synchronous block. */
+const MAX_REPORTS_PER_COMMIT = 64;
 /** Devices whose last facts applyReport keeps in memory (about 0.3 MB each for 300 software items). */
 const FACTS_CACHE_SIZE = 128;
 
 /** What one report's statements decided, before the commit. */
-type ReportTxResult = ApplyReportResult | { status: 'stored-ids'; factsHash: string; facts: Facts; opened: number[]; resolved: number[]; statusChanged: boolean; current: DeviceStatusRows | null };
+type ReportTxResult = ApplyReportResult | { status: 'committing'; stored: Extract<ApplyReportResult, { status: 'stored' }>; facts: Facts };
 
 interface FindingStateRow {
   rule_id: string;
@@ -439,33 +441,49 @@ export class SqliteStore implements Datastore {
   }
 
   private commitPendingReports(): void {
-    const batch = this.pendingReports;
-    this.pendingReports = [];
+    // A bounded batch: one synchronous block must not hold TLS, pings and the console for long.
+    const batch = this.pendingReports.splice(0, MAX_REPORTS_PER_COMMIT);
+    if (this.pendingReports.length) setImmediate(() => this.commitPendingReports());
     const outcomes: ({ ok: true; result: ReportTxResult } | { ok: false; error: unknown })[] = [];
+    let aborted: unknown = null;
     try {
-      this.db.transaction(() => {
-        for (const job of batch) {
-          try {
-            // A transaction inside a transaction is a savepoint (better-sqlite3): a throw undoes this report only.
-            outcomes.push({ ok: true, result: this.applyReportTx(job.input, job.derive) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      // IMMEDIATE: the write lock is taken at BEGIN, so another process (the CLI) committing in
+      // between cannot fail the whole batch with a stale snapshot.
+      this.db
+        .transaction(() => {
+          for (const job of batch) {
+            try {
+              // A transaction inside a transaction is a savepoint (better-sqlite3): a throw undoes this report only.
+              outcomes.push({ ok: true, result: this.applyReportTx(job.input, job.derive) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+              // Some errors (disk full, I/O) make SQLite roll the whole transaction back, not just the
+              // savepoint: the reports before were undone too, and the rest must not run outside it.
+              if (!this.db.inTransaction) {
+                aborted = error;
+                return;
+              }
+            }
           }
-        }
-      })();
+        })
+        .immediate();
     } catch (error) {
-      // The commit itself failed: nothing of the batch is stored, and nothing is acked.
-      for (const job of batch) job.reject(error);
+      aborted ??= error;
+    }
+    if (aborted !== null) {
+      // Nothing of the batch is stored and nothing is acked; the reports not yet run go to the next batch.
+      const ran = outcomes.length;
+      for (const job of batch.slice(0, ran)) job.reject(aborted);
+      if (ran < batch.length) {
+        this.pendingReports.unshift(...batch.slice(ran));
+        if (this.pendingReports.length === batch.length - ran) setImmediate(() => this.commitPendingReports());
+      }
       return;
     }
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (!outcome.ok) return job.reject(outcome.error);
-      try {
-        job.resolve(this.finishReport(job.input, outcome.result));
-      } catch (error) {
-        job.reject(error);
-      }
+      job.resolve(this.finishReport(job.input, outcome.result));
     });
   }
 
@@ -477,7 +495,10 @@ export class SqliteStore implements Datastore {
       // A revocation made elsewhere (the CLI) takes effect at the device's next report.
       if (row.revoked) return { status: 'revoked' };
       if (this.get('reportExists').get(input.deviceId, input.reportId)) return { status: 'duplicate', factsHash: row.facts_hash };
-      const stored = this.previousFacts(input.deviceId, row.facts_hash);
+      // A full report whose hash is the stored one: its own facts are the stored facts, so they need not be read back.
+      const body = input.body;
+      const repeatsStored = body.kind === 'full' && input.factsHash !== undefined && input.factsHash === row.facts_hash;
+      const stored = this.previousFacts(input.deviceId, row.facts_hash, repeatsStored && body.kind === 'full' ? () => body.facts : null);
       const previous = stored?.facts ?? null;
       let facts: Facts;
       if (input.body.kind === 'full') {
@@ -523,23 +544,25 @@ export class SqliteStore implements Datastore {
         this.get('insertTimeline').run(input.deviceId, nowIso, 'agent', `The agent's outbox was full and dropped ${input.dropped} report(s)`);
       }
       const applied = this.applyFindingsSync(input.deviceId, row, derived.findings, input.now, true);
-      return { status: 'stored-ids', factsHash: hash, facts, ...applied };
+      // Everything the caller gets is read here, inside the transaction: once committed, nothing can fail.
+      const result: Extract<ApplyReportResult, { status: 'stored' }> = {
+        status: 'stored',
+        factsHash: hash,
+        device: toDevice(this.get('deviceById').get(input.deviceId) as DeviceRow),
+        opened: this.nonconformitiesById(applied.opened, input.now),
+        resolved: applied.resolved,
+        statusChanged: applied.statusChanged,
+        ...(applied.current ? { current: applied.current } : {}),
+      };
+      return { status: 'committing', stored: result, facts };
     })();
   }
 
   /** After the commit: the result the caller gets, and the facts remembered for the device's next report. */
   private finishReport(input: ApplyReportInput, result: ReportTxResult): ApplyReportResult {
-    if (result.status !== 'stored-ids') return result;
-    this.rememberFacts(input.deviceId, { hash: result.factsHash, facts: result.facts });
-    return {
-      status: 'stored',
-      factsHash: result.factsHash,
-      device: toDevice(this.get('deviceById').get(input.deviceId) as DeviceRow),
-      opened: this.nonconformitiesById(result.opened, input.now),
-      resolved: result.resolved,
-      statusChanged: result.statusChanged,
-      ...(result.current ? { current: result.current } : {}),
-    };
+    if (result.status !== 'committing') return result;
+    this.rememberFacts(input.deviceId, { hash: result.stored.factsHash, facts: result.facts });
+    return result.stored;
   }
 
   /**
@@ -547,7 +570,7 @@ export class SqliteStore implements Datastore {
    * device row names (both are written in the same transaction, so a hash match means
    * they are the stored facts, whoever wrote them), else read and parsed.
    */
-  private previousFacts(deviceId: string, rowHash: string | null): { facts: Facts; hash: string } | null {
+  private previousFacts(deviceId: string, rowHash: string | null, sameAsStored: (() => Facts) | null): { facts: Facts; hash: string } | null {
     const cached = this.factsCache.get(deviceId);
     if (cached && rowHash !== null && cached.hash === rowHash) {
       // Most recently used last: the Map's order is the eviction order.
@@ -555,6 +578,7 @@ export class SqliteStore implements Datastore {
       this.factsCache.set(deviceId, cached);
       return cached;
     }
+    if (sameAsStored && rowHash !== null) return { facts: sameAsStored(), hash: rowHash };
     const stored = this.get('factsByDevice').get(deviceId) as { facts: string; hash: string } | undefined;
     if (!stored) return null;
     const facts = JSON.parse(stored.facts) as Facts;

@@ -96,4 +96,37 @@ describe('SQLite report path: unchanged facts and the status from the transactio
     expect(await store.getFacts(ids[2]!)).toBeNull();
     await store.close();
   });
+
+  it('answers every report of a batch as failed, and runs the rest later, when SQLite undoes the whole transaction (disk full)', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await store.enrollDevice({ newId: `d${i}`, machineId: `m${i}`, org: 'acme', tokenHash: `t${i}`, device: sampleDevice({ machineId: `m${i}` }), now: at(0) })).device.id);
+    }
+    // A database that cannot grow by more than a few pages: the middle report does not fit, and SQLITE_FULL rolls everything back.
+    store.db.pragma(`max_page_count = ${(store.db.pragma('page_count', { simple: true }) as number) + 40}`);
+    const big = sampleFacts({ software: { items: Array.from({ length: 3000 }, (_, i) => ({ installedAt: null, name: `${'x'.repeat(200)}${i}`, publisher: null, scope: 'machine' as const, source: 'dpkg' as const, version: '1' })) } });
+    const send = (id: string, facts: Facts) =>
+      store.applyReport({ deviceId: id, reportId: randomUUID(), seq: 1, collectedAt: at(1).toISOString(), body: { kind: 'full', facts }, dropped: 0, now: at(1) }, () => ({ findings: [], timeline: [] }));
+    const results = await Promise.allSettled([send(ids[0]!, sampleFacts()), send(ids[1]!, big), send(ids[2]!, sampleFacts())]);
+    // The first two were undone with the transaction; the third ran in the next batch and is stored, and says so.
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    expect(await Promise.all(ids.map((id) => store.countReports(id)))).toEqual([0, 0, 1]);
+    await store.close();
+  });
+
+  it('takes a report that repeats the stored facts from its hash alone, without reading its facts', async () => {
+    const { store, id, report } = await setup();
+    const facts = sampleFacts({ encryption: unencrypted });
+    const first = await report(facts, 1);
+    if (first.status !== 'stored') throw new Error('expected the first report stored');
+    // What the frame parser hands over: facts that would only be built from their text when read.
+    const body = { kind: 'full' as const } as { kind: 'full'; facts: Facts };
+    Object.defineProperty(body, 'facts', { enumerable: true, get: () => { throw new Error('the facts were read'); } });
+    const again = await store.applyReport({ deviceId: id, reportId: randomUUID(), seq: 2, collectedAt: at(2).toISOString(), body, dropped: 0, now: at(2), factsHash: first.factsHash }, () => ({ findings: [], timeline: [] }));
+    expect(again).toMatchObject({ status: 'stored', factsHash: first.factsHash });
+    // A hash other than the stored one: the facts are read (and here, refused by the getter).
+    await expect(store.applyReport({ deviceId: id, reportId: randomUUID(), seq: 3, collectedAt: at(3).toISOString(), body, dropped: 0, now: at(3), factsHash: 'f'.repeat(64) }, () => ({ findings: [], timeline: [] }))).rejects.toThrow('the facts were read');
+    await store.close();
+  });
 });
