@@ -10,10 +10,12 @@ import {
   type Policy,
   type Rule,
   type SoftwareCatalog,
-  type SoftwareItem,
 } from '@vigie/shared';
 import type { Datastore, DeriveFn, DeviceRecord, EvaluatedFinding } from '../store/datastore';
 import { timelineChanges } from './timeline';
+
+/** Distinct software items whose catalog verdict is remembered (a fleet has some tens of thousands). */
+const MAX_REMEMBERED_VERDICTS = 200_000;
 
 export interface EvaluationInputs {
   authorisedUsb: AuthorisedUsb[];
@@ -47,15 +49,19 @@ export class PolicyEvaluator {
 
   /** The licenses module's catalog (normalisation rules + product approvals) replaces the legacy one. */
   setSoftwareCatalog(catalog: SoftwareCatalog): void {
-    // Verdicts kept per item object, until the catalog changes: a report whose software did not
-    // change shares the stored items (SqliteStore.applyReport), so its 300 items are not normalised again.
-    const verdicts = new WeakMap<SoftwareItem, CatalogVerdict>();
+    // Verdicts kept per item, by every field of it, until the catalog changes: a device's next
+    // report lists the same applications, and normalising 300 items against the rules each time
+    // was a tenth of the collector's main thread. Bounded: past the bound, start over.
+    let verdicts = new Map<string, CatalogVerdict>();
     this.catalog = {
       classify: (item) => {
-        let verdict = verdicts.get(item);
+        // JSON, not a separator: one agent's crafted names must never collide with another's item.
+        const key = JSON.stringify([item.source, item.scope, item.name, item.publisher, item.version, item.installedAt]);
+        let verdict = verdicts.get(key);
         if (verdict === undefined) {
           verdict = catalog.classify(item);
-          verdicts.set(item, verdict);
+          if (verdicts.size >= MAX_REMEMBERED_VERDICTS) verdicts = new Map();
+          verdicts.set(key, verdict);
         }
         return verdict;
       },

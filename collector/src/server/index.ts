@@ -116,7 +116,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   let store = options.store;
   const ownsStore = !store;
   if (!store) {
-    const opened = openStore(options.dbUrl, options.dataDir, now());
+    const opened = openStore(options.dbUrl, options.dataDir, now(), { server: true });
     if (!opened.ok) throw new Error(opened.message);
     store = opened.store;
     logger.info({ db: opened.description }, 'store opened');

@@ -9,7 +9,7 @@ export type OpenStoreResult = { ok: true; store: Datastore; description: string 
  * directory), or by default `DATA_DIR/vigie.db`. PostgreSQL is planned, behind the
  * same Datastore interface.
  */
-export function openStore(dbUrl: string | undefined, dataDir: string, now = new Date()): OpenStoreResult {
+export function openStore(dbUrl: string | undefined, dataDir: string, now = new Date(), options: { server?: boolean } = {}): OpenStoreResult {
   let file: string;
   if (dbUrl === undefined || dbUrl === '') file = path.join(dataDir, 'vigie.db');
   else if (dbUrl.startsWith('sqlite:')) {
@@ -21,7 +21,7 @@ export function openStore(dbUrl: string | undefined, dataDir: string, now = new 
     return { ok: false, message: `--db must be sqlite:PATH, got "${dbUrl}"` };
   }
   try {
-    return { ok: true, store: new SqliteStore({ path: file, now }), description: `sqlite:${file}` };
+    return { ok: true, store: new SqliteStore({ path: file, now, backgroundCheckpoints: options.server === true }), description: `sqlite:${file}` };
   } catch (e) {
     return { ok: false, message: `cannot open the database ${file}: ${(e as Error).message}` };
   }

@@ -32,6 +32,7 @@ import type {
   UsbEventRecord,
   UserRecord,
 } from '../datastore';
+import { WalCheckpointer } from './checkpointer';
 import { migrate } from './migrations';
 import { canonicalFacts, primeStoredFacts, shareUnchangedSections } from '../../util/canonical-json';
 
@@ -202,6 +203,8 @@ LEFT JOIN exemptions e ON e.id = (
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for tests. */
   path: string;
+  /** Checkpoint the WAL from a worker thread (the server); short-lived commands leave SQLite's default. */
+  backgroundCheckpoints?: boolean;
   now?: Date;
 }
 
@@ -218,6 +221,7 @@ export class SqliteStore implements Datastore {
   /** The last facts of recently reporting devices, so a report does not re-read and re-parse them (previousFacts). */
   private readonly factsCache = new Map<string, { facts: Facts; hash: string }>();
   private statusStatements: { findings: Statement; ncs: Statement } | undefined;
+  private readonly checkpointer: WalCheckpointer | null;
   private pendingReports: { input: ApplyReportInput; derive: DeriveFn; resolve: (r: ApplyReportResult) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(options: SqliteStoreOptions) {
@@ -228,6 +232,7 @@ export class SqliteStore implements Datastore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db, options.now ?? new Date());
+    this.checkpointer = options.backgroundCheckpoints ? new WalCheckpointer(this.db) : null;
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       insertOrg: p('INSERT INTO orgs (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING'),
@@ -303,6 +308,7 @@ export class SqliteStore implements Datastore {
   async close(): Promise<void> {
     // Reports waiting for their batch's commit are committed (and settled) first.
     if (this.db.open && this.pendingReports.length) this.commitPendingReports();
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 
