@@ -692,7 +692,7 @@ function report(r: Results): string {
     ...(contended
       ? [
           '',
-          `> **Caveat: the machine was shared during this run.** The load average went above the ${cpus().length} cores (up to ${maxLoad.toFixed(1)}), so the collector and the SQLite replays got only part of a core in the phases marked by a high load: those numbers are lower, and the latencies higher, than on a machine running only this bench. Compare the collector's CPU column: a collector given a whole core shows about 100% when saturated.`,
+          `> **Caveat: the cores were oversubscribed.** The load average went above the ${cpus().length} cores (up to ${maxLoad.toFixed(1)}). It counts every runnable thread: the collector's main thread, its parsing workers (one per core) and WAL checkpointer, the bench process, and anything else running. So in the phases with a high load, threads waited for a core. Compare the CPU columns: collector and bench together near ${cpus().length * 100}% means the machine, not the collector alone, was the limit.`,
         ]
       : []),
     '',
