@@ -53,6 +53,9 @@ export interface ReevaluationSummary {
   results: EvaluationResult[];
 }
 
+/** Devices re-evaluated between two turns of the event loop after a catalog or approval change. */
+const REEVALUATE_BATCH = 100;
+
 /**
  * The licenses module: the catalog (normalisation rules + product approvals) the evaluator's
  * software rule reads, the normalised inventory kept by the store, and the reconciliation.
@@ -171,8 +174,11 @@ export class LicenseService {
     const results: EvaluationResult[] = [];
     if (!this.evaluator) return { devices: 0, results };
     const rules = new Set(this.evaluator.softwareRuleIds());
-    for (const id of deviceIds) {
-      const r = await this.evaluator.reevaluateRules(id, rules, now);
+    for (let i = 0; i < deviceIds.length; i++) {
+      // The store's calls resolve at once, so awaiting them never lets the event loop run: at fleet
+      // scale (tens of thousands of devices) agents' reports and pings would wait for the whole pass.
+      if (i > 0 && i % REEVALUATE_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const r = await this.evaluator.reevaluateRules(deviceIds[i]!, rules, now);
       if (r) results.push(r);
     }
     return { devices: deviceIds.length, results };
