@@ -117,16 +117,6 @@ export function canonicalJson(value: unknown): string | undefined | null {
   return text;
 }
 
-/**
- * Records the canonical JSON of an object computed elsewhere (the frame-parsing
- * worker computed it on the object this one is a structured clone of).
- */
-export function rememberCanonical(value: unknown, text: string, hash?: string): void {
-  if (typeof value !== 'object' || value === null) return;
-  memo.set(value, text);
-  if (hash !== undefined) hashes.set(value, hash);
-}
-
 /** Plain JSON.stringify per object, memoised: a cheap equality test between two reports' sections. */
 const native = new WeakMap<object, string>();
 
