@@ -8,6 +8,7 @@ import { startTestCollector, type TestCollector } from '../testing/harness';
 import { request, type TestResponse } from '../testing/http-client';
 import type { TestAgent } from '../testing/agent-client';
 import { pdfText } from './pdf-text';
+import { limitBeyond } from './routes';
 
 const PASSWORD = 'correct horse battery staple';
 const win = (name: string, version: string, publisher: string): SoftwareItem => ({ name, version, publisher, source: 'registry', scope: 'machine', installedAt: null });
@@ -153,7 +154,7 @@ describe('licenses API', () => {
     expect(report.status).toBe(200);
     const acrobat = report.json.items.find((r: { product: string }) => r.product === 'Adobe Acrobat Pro');
     // Two seats, three devices: lap-cyd was enrolled last, so it is the one beyond the count.
-    expect(acrobat).toMatchObject({ type: 'per-device', purchased: 2, used: 3, available: 0, status: 'over-deployed', overBy: 1, beyondDevices: [{ deviceId: devices['lap-cyd'], hostname: 'lap-cyd' }] });
+    expect(acrobat).toMatchObject({ type: 'per-device', purchased: 2, used: 3, available: 0, status: 'over-deployed', overBy: 1, beyondDevices: [{ deviceId: devices['lap-cyd'], hostname: 'lap-cyd' }], beyondTotal: 1 });
     expect(report.json.items.find((r: { product: string }) => r.product === 'Microsoft 365 Apps')).toMatchObject({ type: 'per-user', org: 'acme', purchased: 5, used: 2, available: 3, status: 'ok' });
     expect(report.json.overDeployments).toEqual([expect.objectContaining({ product: 'Adobe Acrobat Pro', org: '*', issp: '9.15.4', overBy: 1, resolvedAt: null })]);
 
@@ -273,4 +274,12 @@ describe('licenses API', () => {
         .on('error', reject);
     });
   }
+});
+
+describe('licenses report: devices beyond the count', () => {
+  it('names at most the first devices of a line, and says how many there are', () => {
+    const line = { product: 'Adobe Acrobat Pro', beyondDevices: [1, 2, 3, 4, 5].map((i) => ({ deviceId: `d${i}`, hostname: `lap-${i}` })) };
+    expect(limitBeyond(line, 2)).toEqual({ product: 'Adobe Acrobat Pro', beyondDevices: line.beyondDevices.slice(0, 2), beyondTotal: 5 });
+    expect(limitBeyond(line, 5)).toEqual({ ...line, beyondTotal: 5 });
+  });
 });

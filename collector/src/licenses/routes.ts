@@ -105,6 +105,19 @@ function readText(req: IncomingMessage, limit: number): Promise<string | ApiErro
   });
 }
 
+/** Devices named per line in the JSON report; the drill-down and the CSV name them all. */
+export const REPORT_BEYOND_DEVICES = 100;
+
+/**
+ * A report line with at most `max` of its devices beyond the count, and how many there are in
+ * all: an over-deployment across a large fleet names hundreds of thousands of devices, which
+ * made the Licenses view's report tens of megabytes.
+ */
+export function limitBeyond<T extends { beyondDevices: readonly unknown[] }>(line: T, max = REPORT_BEYOND_DEVICES): T & { beyondTotal: number } {
+  const beyondTotal = line.beyondDevices.length;
+  return beyondTotal > max ? { ...line, beyondDevices: line.beyondDevices.slice(0, max), beyondTotal } : { ...line, beyondTotal };
+}
+
 function scopeLabel(user: AuthUser): string {
   return user.scope === null ? 'all orgs' : user.scope.join(', ');
 }
@@ -247,8 +260,8 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
   route('GET', '/licenses/report', 'all', async ({ user, query }) => {
     const now = deps.now();
     // report() refreshes the findings first; they are then cut to the viewer's orgs like its rows.
-    const items = report(user, query);
-    return { generatedAt: now.toISOString(), items, overDeployments: licenses.overDeploymentsFor(user.scope) };
+    const items = report(user, query).map((line) => limitBeyond(line));
+    return { generatedAt: now.toISOString(), items, overDeployments: licenses.overDeploymentsFor(user.scope).map((o) => limitBeyond(o)) };
   });
 
   route('GET', '/licenses/report.csv', 'all', async ({ user, query, res }) => {
