@@ -1,7 +1,8 @@
 /** A modal dialog frame (native <dialog>, so focus and Escape behave), and a delete confirmation built on it. */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { ApiError, Result } from '../api';
+import { useEffect, useRef, type ReactNode } from 'react';
+import type { Result } from '../api';
 import { useApp } from '../context';
+import { useSubmit } from './form';
 import { ErrorMessage } from './ui';
 
 export function Dialog({ title, onClose, children, footer, testid, wide }: { title: ReactNode; onClose(): void; children: ReactNode; footer?: ReactNode; testid: string; wide?: boolean }) {
@@ -30,15 +31,8 @@ export function Dialog({ title, onClose, children, footer, testid, wide }: { tit
 /** Asks before deleting; shows the collector's refusal in place instead of closing. */
 export function ConfirmDelete({ title, body, onCancel, onConfirm, testid }: { title: string; body: string; onCancel(): void; onConfirm(): Promise<Result<unknown>>; testid: string }) {
   const { t } = useApp();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    const r = await onConfirm();
-    setBusy(false);
-    if (!r.ok) setError(r.error);
-  };
+  const { busy, error, run } = useSubmit();
+  const confirm = () => run(onConfirm);
   return (
     <Dialog
       title={title}

@@ -1,9 +1,10 @@
 /** Grants an exemption: a reason and an expiry in the future. The collector records it in the audit log. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { ApiError, Exemption } from '../api';
+import type { Exemption } from '../api';
 import { useApp } from '../context';
 import { dateInputValue, endOfDayIso, formatDate } from '../format';
 import type { MessageKey } from '../i18n';
+import { FormButtons, useSubmit } from './form';
 import { ErrorMessage } from './ui';
 
 export interface ExemptionTarget {
@@ -13,13 +14,28 @@ export interface ExemptionTarget {
   ruleTitle: string;
 }
 
+/** The state behind "Exempt" buttons: `open(target)` shows the dialog; once granted it closes and `onGranted` refreshes what the page shows. */
+export function useExemptionDialog(onGranted: () => void) {
+  const [target, setTarget] = useState<ExemptionTarget | null>(null);
+  const dialog = target && (
+    <ExemptionDialog
+      target={target}
+      onClose={() => setTarget(null)}
+      onGranted={() => {
+        setTarget(null);
+        onGranted();
+      }}
+    />
+  );
+  return { open: setTarget, dialog };
+}
+
 export function ExemptionDialog({ target, onClose, onGranted }: { target: ExemptionTarget; onClose(): void; onGranted(e: Exemption): void }) {
   const { t, api, lang, notify } = useApp();
   const [reason, setReason] = useState('');
   const [expires, setExpires] = useState(() => dateInputValue(new Date(Date.now() + 30 * 86_400_000)));
   const [problem, setProblem] = useState<MessageKey | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   const dialog = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
@@ -34,10 +50,8 @@ export function ExemptionDialog({ target, onClose, onGranted }: { target: Exempt
     const iso = endOfDayIso(expires);
     if (!iso || new Date(iso).getTime() <= Date.now()) return setProblem('exemption.expiryFuture');
     setProblem(null);
-    setBusy(true);
-    const r = await api.createExemption({ deviceId: target.deviceId, ruleId: target.ruleId, reason: reason.trim(), expiresAt: iso });
-    setBusy(false);
-    if (!r.ok) return setError(r.error);
+    const r = await run(() => api.createExemption({ deviceId: target.deviceId, ruleId: target.ruleId, reason: reason.trim(), expiresAt: iso }));
+    if (!r.ok) return;
     notify('success', t('exemption.granted', { date: formatDate(iso, lang) }));
     onGranted(r.value);
   };
@@ -73,14 +87,7 @@ export function ExemptionDialog({ target, onClose, onGranted }: { target: Exempt
           </div>
         )}
         {error && <ErrorMessage error={error} />}
-        <footer className="dialog-foot">
-          <button type="button" className="btn" onClick={onClose} data-testid="exemption-cancel">
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="exemption-submit">
-            {busy ? t('common.saving') : t('exemption.submit')}
-          </button>
-        </footer>
+        <FormButtons placement="dialog" busy={busy} onCancel={onClose} submitTestid="exemption-submit" cancelTestid="exemption-cancel" submitLabel={t('exemption.submit')} />
       </form>
     </dialog>
   );

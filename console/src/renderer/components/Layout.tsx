@@ -63,10 +63,7 @@ export function Layout({
     <div className="shell">
       <nav className="sidebar" aria-label="Vigie">
         <div className="brand">
-          <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
-            <path fill="#5b8def" d="M16 2 4 7v8c0 7.4 5.1 14.3 12 16 6.9-1.7 12-8.6 12-16V7L16 2Z" />
-            <path fill="#fff" d="m13.6 21.2-5-5 2.1-2.1 2.9 2.9 7.7-7.7 2.1 2.1-9.8 9.8Z" />
-          </svg>
+          <BrandMark size={28} shield="#5b8def" />
           <div>
             <div className="brand-name">{t('app.name')}</div>
             <div className="brand-tag">{t('app.tagline')}</div>
@@ -131,6 +128,16 @@ export function Layout({
         <main className="content">{children}</main>
       </div>
     </div>
+  );
+}
+
+/** Vigie's shield: lighter in the dark sidebar than on the sign-in card. */
+export function BrandMark({ size, shield }: { size: number; shield: string }) {
+  return (
+    <svg viewBox="0 0 32 32" width={size} height={size} aria-hidden="true">
+      <path fill={shield} d="M16 2 4 7v8c0 7.4 5.1 14.3 12 16 6.9-1.7 12-8.6 12-16V7L16 2Z" />
+      <path fill="#fff" d="m13.6 21.2-5-5 2.1-2.1 2.9 2.9 7.7-7.7 2.1 2.1-9.8 9.8Z" />
+    </svg>
   );
 }
 

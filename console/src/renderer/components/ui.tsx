@@ -1,9 +1,10 @@
 /** Small building blocks shared by the views: badges, states, pager, cards. */
-import type { ReactNode } from 'react';
+import { Fragment, useEffect, useState, type ReactElement, type ReactNode } from 'react';
 import type { Severity } from '@vigie/shared';
 import type { ApiError } from '../api';
-import { useApp } from '../context';
+import { useApp, useDebounced } from '../context';
 import { conformityBand, formatNumber, formatPercent } from '../format';
+import type { MessageKey } from '../i18n';
 
 export function SeverityBadge({ severity }: { severity: Severity }) {
   const { t } = useApp();
@@ -74,6 +75,21 @@ export function Card({ title, actions, children, className, testid }: { title?: 
       )}
       {children}
     </section>
+  );
+}
+
+/** A page's title, marked read-only for those who may look but not change. */
+export function TitleReadOnly({ title, readOnly, testid }: { title: ReactNode; readOnly: boolean; testid: string }) {
+  const { t } = useApp();
+  return (
+    <>
+      {title}
+      {readOnly && (
+        <Pill tone="neutral" testid={testid}>
+          {t('common.readOnly')}
+        </Pill>
+      )}
+    </>
   );
 }
 
@@ -158,5 +174,97 @@ export function IsspRefs({ refs }: { refs: readonly string[] }) {
         </span>
       ))}
     </span>
+  );
+}
+
+/** A fetch's failure (with retry) and its first load; once data is there, a refresh keeps showing it. */
+export function QueryStatus({ q, inline }: { q: { data?: unknown; error?: ApiError; loading: boolean; reload(): void }; inline?: boolean }) {
+  return (
+    <>
+      {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
+      {!q.data && q.loading && <Loading inline={inline} />}
+    </>
+  );
+}
+
+/** A refresh under way while the previous data stays on screen. */
+export function Refreshing({ q }: { q: { data?: unknown; loading: boolean } }) {
+  return q.loading && q.data ? <Loading inline /> : null;
+}
+
+/** A header cell: a message key, a key with the cell's class, or a cell of its own (sort header, empty action column); false leaves it out. */
+export type Column = MessageKey | { label: MessageKey; className: string } | ReactElement | false;
+
+export function Table({ columns, children, size, testid, className, busy }: { columns: readonly Column[]; children: ReactNode; size?: 'short' | 'tall'; testid?: string; className?: string; busy?: boolean }) {
+  const { t } = useApp();
+  return (
+    <div className={size ? `table-wrap ${size}` : 'table-wrap'}>
+      <table className={className ? `table ${className}` : 'table'} data-testid={testid} aria-busy={busy}>
+        <thead>
+          <tr>
+            {columns.map((c, i) =>
+              c === false ? null : typeof c === 'string' ? (
+                <th key={i}>{t(c)}</th>
+              ) : 'label' in c ? (
+                <th key={i} className={c.className}>
+                  {t(c.label)}
+                </th>
+              ) : (
+                <Fragment key={i}>{c}</Fragment>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The search box's own text, handed to `commit` once typing pauses and only when it differs from the search in force. */
+export function useDebouncedSearch(current: string, commit: (q: string) => void): [string, (q: string) => void] {
+  const [search, setSearch] = useState(current);
+  const debounced = useDebounced(search);
+  useEffect(() => {
+    if (debounced !== current) commit(debounced);
+  }, [debounced]);
+  return [search, setSearch];
+}
+
+export function SearchInput({ label, value, onChange, testid }: { label: string; value: string; onChange(value: string): void; testid: string }) {
+  return <input type="search" className="search" placeholder={label} aria-label={label} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testid} />;
+}
+
+/** A filter's drop-down, "all" first; `children` adds options after the known ones. */
+export function FilterSelect({ label, value, options, onChange, testid, children }: { label: string; value: string; options: readonly { value: string; label: ReactNode }[]; onChange(value: string): void; testid: string; children?: ReactNode }) {
+  const { t } = useApp();
+  return (
+    <label className="filter">
+      <span>{label}</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)} data-testid={testid}>
+        <option value="">{t('common.all')}</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+        {children}
+      </select>
+    </label>
+  );
+}
+
+/** Edit and delete buttons at the end of a row (data-testid `${testid}-edit`, `${testid}-delete-open`). */
+export function EditDeleteCell({ onEdit, onDelete, testid }: { onEdit(): void; onDelete(): void; testid: string }) {
+  const { t } = useApp();
+  return (
+    <td className="nowrap row-actions">
+      <button type="button" className="btn btn-small" onClick={onEdit} data-testid={`${testid}-edit`}>
+        {t('common.edit')}
+      </button>
+      <button type="button" className="btn btn-small btn-ghost-danger" onClick={onDelete} data-testid={`${testid}-delete-open`}>
+        {t('common.delete')}
+      </button>
+    </td>
   );
 }

@@ -4,7 +4,7 @@ import { useApp, useDebounced, useQuery } from '../context';
 import { formatDateTime } from '../format';
 import { navigate } from '../navigate';
 import { href } from '../route';
-import { Card, Empty, ErrorMessage, Loading, PageHeader, Pager, Pill } from '../components/ui';
+import { Card, Empty, PageHeader, Pager, Pill, QueryStatus, Refreshing, Table } from '../components/ui';
 
 const pageSize = 50;
 
@@ -50,50 +50,34 @@ export function Audit({ params }: { params: Record<string, string> }) {
                 <span>{t('audit.filter.action')}</span>
                 <input value={action} onChange={(e) => setAction(e.target.value)} data-testid="audit-filter-action" />
               </label>
-              {q.loading && q.data && <Loading inline />}
+              <Refreshing q={q} />
             </div>
-            {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-            {!q.data && q.loading && <Loading />}
+            <QueryStatus q={q} />
             {q.data && q.data.items.length === 0 && <Empty testid="audit-empty">{t('audit.empty')}</Empty>}
             {q.data && q.data.items.length > 0 && (
               <>
-                <div className="table-wrap tall">
-                  <table className="table" data-testid="audit-table">
-                    <thead>
-                      <tr>
-                        <th>{t('audit.col.at')}</th>
-                        <th>{t('audit.col.actor')}</th>
-                        <th>{t('audit.col.action')}</th>
-                        <th>{t('audit.col.target')}</th>
-                        <th>{t('audit.col.outcome')}</th>
-                        <th>{t('audit.col.ip')}</th>
-                        <th>{t('audit.col.details')}</th>
+                <Table size="tall" testid="audit-table" columns={['audit.col.at', 'audit.col.actor', 'audit.col.action', 'audit.col.target', 'audit.col.outcome', 'audit.col.ip', 'audit.col.details']}>
+                  {q.data.items.map((e) => {
+                    const ok = /^(ok|success|allowed|granted)$/i.test(e.outcome);
+                    return (
+                      <tr key={e.id} data-testid="audit-row" data-action={e.action} data-actor={e.actor}>
+                        <td className="nowrap">{formatDateTime(e.at, lang)}</td>
+                        <td>{e.actor}</td>
+                        <td>
+                          <code className="action">{e.action}</code>
+                        </td>
+                        <td className="mono small">{e.target ?? '—'}</td>
+                        <td>
+                          <Pill tone={ok ? 'good' : 'bad'}>{e.outcome}</Pill>
+                        </td>
+                        <td className="mono small">{e.ip ?? '—'}</td>
+                        <td className="details mono small" title={detailsText(e.details)}>
+                          {detailsText(e.details)}
+                        </td>
                       </tr>
-                    </thead>
-                    <tbody>
-                      {q.data.items.map((e) => {
-                        const ok = /^(ok|success|allowed|granted)$/i.test(e.outcome);
-                        return (
-                          <tr key={e.id} data-testid="audit-row" data-action={e.action} data-actor={e.actor}>
-                            <td className="nowrap">{formatDateTime(e.at, lang)}</td>
-                            <td>{e.actor}</td>
-                            <td>
-                              <code className="action">{e.action}</code>
-                            </td>
-                            <td className="mono small">{e.target ?? '—'}</td>
-                            <td>
-                              <Pill tone={ok ? 'good' : 'bad'}>{e.outcome}</Pill>
-                            </td>
-                            <td className="mono small">{e.ip ?? '—'}</td>
-                            <td className="details mono small" title={detailsText(e.details)}>
-                              {detailsText(e.details)}
-                            </td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
-                </div>
+                    );
+                  })}
+                </Table>
                 <Pager total={q.data.total} limit={pageSize} offset={query.offset} onChange={(offset) => navigate(href('audit', { actor: query.actor, action: query.action, offset }))} />
               </>
             )}

@@ -12,8 +12,9 @@ import { formatAgo, formatDate, formatDateTime, formatDuration, formatSeconds, p
 import type { MessageKey } from '../i18n';
 import { useReference } from '../reference';
 import { href } from '../route';
-import { ExemptionDialog, type ExemptionTarget } from '../components/ExemptionDialog';
-import { Card, Empty, ErrorMessage, IsspRefs, Loading, Pill, SeverityBadge, type Tone } from '../components/ui';
+import { useExemptionDialog } from '../components/ExemptionDialog';
+import { FormButtons } from '../components/form';
+import { Card, Empty, ErrorMessage, IsspRefs, Pill, QueryStatus, SeverityBadge, Table, type Tone } from '../components/ui';
 import { osLabel } from './Devices';
 
 const findingTone: Record<string, Tone> = { pass: 'good', fail: 'bad', unknown: 'neutral' };
@@ -31,8 +32,7 @@ export function DeviceDetail({ id }: { id: string }) {
       <a className="back" href={href('devices')} onClick={(e) => { if (history.length > 1) { e.preventDefault(); history.back(); } }} data-testid="device-back">
         ← {t('device.back')}
       </a>
-      {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-      {!q.data && q.loading && <Loading />}
+      <QueryStatus q={q} />
       {q.data && <DeviceBody d={q.data} reload={q.reload} />}
     </>
   );
@@ -41,7 +41,7 @@ export function DeviceDetail({ id }: { id: string }) {
 function DeviceBody({ d, reload }: { d: Detail; reload(): void }) {
   const { t, lang, user } = useApp();
   const now = useNow();
-  const [exempting, setExempting] = useState<ExemptionTarget | null>(null);
+  const exemption = useExemptionDialog(reload);
   const dev = d.device;
   const facts = d.facts;
   const openNcByRule = new Map(d.nonconformities.filter((n) => n.status === 'open').map((n) => [n.ruleId, n]));
@@ -71,51 +71,38 @@ function DeviceBody({ d, reload }: { d: Detail; reload(): void }) {
         {d.findings.length === 0 ? (
           <Empty>{t('device.rulesEmpty')}</Empty>
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>{t('device.col.rule')}</th>
-                  <th>{t('device.col.status')}</th>
-                  <th>{t('device.col.severity')}</th>
-                  <th>{t('device.col.evidence')}</th>
-                  {user.role === 'admin' && <th aria-label={t('nc.exempt')} />}
-                </tr>
-              </thead>
-              <tbody>
-                {d.findings.map((f) => {
-                  const nc = openNcByRule.get(f.ruleId);
-                  const title = localTitle(f.title, lang, f.ruleId);
-                  return (
-                    <tr key={f.ruleId} data-testid="device-finding" data-rule={f.ruleId} data-status={f.status}>
-                      <td>
-                        <div>{title}</div>
-                        <IsspRefs refs={f.issp} />
-                      </td>
-                      <td>
-                        <Pill tone={findingTone[f.status] ?? 'neutral'}>{t(`finding.${f.status}`)}</Pill>
-                      </td>
-                      <td>
-                        <SeverityBadge severity={f.severity} />
-                      </td>
-                      <td className="evidence-full" data-testid="device-evidence">
-                        {f.evidence}
-                      </td>
-                      {user.role === 'admin' && (
-                        <td>
-                          {f.status === 'fail' && nc && (
-                            <button type="button" className="btn btn-small" data-testid="device-exempt" onClick={() => setExempting({ deviceId: dev.id, ruleId: f.ruleId, hostname: dev.hostname, ruleTitle: title })}>
-                              {t('nc.exempt')}
-                            </button>
-                          )}
-                        </td>
+          <Table columns={['device.col.rule', 'device.col.status', 'device.col.severity', 'device.col.evidence', user.role === 'admin' && <th aria-label={t('nc.exempt')} />]}>
+            {d.findings.map((f) => {
+              const nc = openNcByRule.get(f.ruleId);
+              const title = localTitle(f.title, lang, f.ruleId);
+              return (
+                <tr key={f.ruleId} data-testid="device-finding" data-rule={f.ruleId} data-status={f.status}>
+                  <td>
+                    <div>{title}</div>
+                    <IsspRefs refs={f.issp} />
+                  </td>
+                  <td>
+                    <Pill tone={findingTone[f.status] ?? 'neutral'}>{t(`finding.${f.status}`)}</Pill>
+                  </td>
+                  <td>
+                    <SeverityBadge severity={f.severity} />
+                  </td>
+                  <td className="evidence-full" data-testid="device-evidence">
+                    {f.evidence}
+                  </td>
+                  {user.role === 'admin' && (
+                    <td>
+                      {f.status === 'fail' && nc && (
+                        <button type="button" className="btn btn-small" data-testid="device-exempt" onClick={() => exemption.open({ deviceId: dev.id, ruleId: f.ruleId, hostname: dev.hostname, ruleTitle: title })}>
+                          {t('nc.exempt')}
+                        </button>
                       )}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+                    </td>
+                  )}
+                </tr>
+              );
+            })}
+          </Table>
         )}
       </Card>
 
@@ -123,44 +110,31 @@ function DeviceBody({ d, reload }: { d: Detail; reload(): void }) {
         {d.nonconformities.length === 0 ? (
           <Empty>{t('device.ncEmpty')}</Empty>
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>{t('nc.col.rule')}</th>
-                  <th>{t('nc.col.severity')}</th>
-                  <th>{t('nc.col.open')}</th>
-                  <th>{t('nc.col.due')}</th>
-                  <th>{t('nc.col.status')}</th>
+          <Table columns={['nc.col.rule', 'nc.col.severity', 'nc.col.open', 'nc.col.due', 'nc.col.status']}>
+            {d.nonconformities.map((n) => {
+              const first = parseDate(n.firstSeenAt);
+              const end = n.status === 'resolved' ? (parseDate(n.resolvedAt) ?? now) : now;
+              const overdue = n.status === 'open' && (parseDate(n.dueAt)?.getTime() ?? Infinity) < now.getTime();
+              return (
+                <tr key={n.id} className={overdue ? 'row-overdue' : ''} data-testid="device-nc-row" data-status={n.status}>
+                  <td>{localTitle(n.title, lang, n.ruleId)}</td>
+                  <td>
+                    <SeverityBadge severity={n.severity} />
+                  </td>
+                  <td>{first ? formatDuration(end.getTime() - first.getTime(), lang) : '—'}</td>
+                  <td className={overdue ? 'due-overdue' : ''}>{formatDate(n.dueAt, lang)}</td>
+                  <td>
+                    <Pill tone={n.status === 'open' ? 'bad' : n.status === 'exempted' ? 'info' : 'good'}>{t(`ncStatus.${n.status}`)}</Pill>
+                    {n.exemption && (
+                      <div className="muted small" data-testid="device-exemption">
+                        {t('nc.exemptedUntil', { date: formatDate(n.exemption.expiresAt, lang) })} {t('exemption.by', { user: n.exemption.grantedBy })} — {n.exemption.reason}
+                      </div>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {d.nonconformities.map((n) => {
-                  const first = parseDate(n.firstSeenAt);
-                  const end = n.status === 'resolved' ? (parseDate(n.resolvedAt) ?? now) : now;
-                  const overdue = n.status === 'open' && (parseDate(n.dueAt)?.getTime() ?? Infinity) < now.getTime();
-                  return (
-                    <tr key={n.id} className={overdue ? 'row-overdue' : ''} data-testid="device-nc-row" data-status={n.status}>
-                      <td>{localTitle(n.title, lang, n.ruleId)}</td>
-                      <td>
-                        <SeverityBadge severity={n.severity} />
-                      </td>
-                      <td>{first ? formatDuration(end.getTime() - first.getTime(), lang) : '—'}</td>
-                      <td className={overdue ? 'due-overdue' : ''}>{formatDate(n.dueAt, lang)}</td>
-                      <td>
-                        <Pill tone={n.status === 'open' ? 'bad' : n.status === 'exempted' ? 'info' : 'good'}>{t(`ncStatus.${n.status}`)}</Pill>
-                        {n.exemption && (
-                          <div className="muted small" data-testid="device-exemption">
-                            {t('nc.exemptedUntil', { date: formatDate(n.exemption.expiresAt, lang) })} {t('exemption.by', { user: n.exemption.grantedBy })} — {n.exemption.reason}
-                          </div>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </Table>
         )}
       </Card>
 
@@ -198,16 +172,7 @@ function DeviceBody({ d, reload }: { d: Detail; reload(): void }) {
         </Card>
       </div>
 
-      {exempting && (
-        <ExemptionDialog
-          target={exempting}
-          onClose={() => setExempting(null)}
-          onGranted={() => {
-            setExempting(null);
-            reload();
-          }}
-        />
-      )}
+      {exemption.dialog}
     </div>
   );
 }
@@ -305,14 +270,7 @@ function IdentityCard({ d, onSaved }: { d: Detail; onSaved(): void }) {
             <small className="muted">{t('device.ciatHint')}</small>
           </label>
           {error && <ErrorMessage error={error} />}
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={() => setEditing(false)} data-testid="device-cancel">
-              {t('common.cancel')}
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy} data-testid="device-save">
-              {busy ? t('common.saving') : t('common.save')}
-            </button>
-          </div>
+          <FormButtons placement="form" busy={busy} onCancel={() => setEditing(false)} submitTestid="device-save" cancelTestid="device-cancel" />
         </form>
       ) : (
         <dl className="kv">
@@ -379,39 +337,24 @@ function Volumes({ volumes }: { volumes: Volume[] }) {
   if (volumes.length === 0) return <Empty>{t('device.volumesEmpty')}</Empty>;
   const stateTone = (v: Volume): Tone => (v.status === 'encrypted' && v.protection === 'on' ? 'good' : v.status === 'encrypted' || v.status === 'encrypting' ? 'warn' : v.status === 'unknown' ? 'neutral' : 'bad');
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th>{t('device.vol.id')}</th>
-            <th>{t('device.vol.mount')}</th>
-            <th>{t('device.vol.system')}</th>
-            <th>{t('device.vol.technology')}</th>
-            <th>{t('device.vol.status')}</th>
-            <th>{t('device.vol.protection')}</th>
-            <th>{t('device.vol.method')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {volumes.map((v) => (
-            <tr key={v.id} data-testid="device-volume" data-status={v.status}>
-              <td className="mono">{v.id}</td>
-              <td className="mono">{v.mountPoint ?? '—'}</td>
-              <td>{v.system ? t('common.yes') : t('common.no')}</td>
-              <td>{{ bitlocker: 'BitLocker', filevault: 'FileVault', luks: 'LUKS', none: '—', unknown: t('common.unknown') }[v.technology]}</td>
-              <td>
-                <Pill tone={stateTone(v)}>
-                  {v.status}
-                  {v.percent !== null && v.status !== 'encrypted' && v.status !== 'decrypted' ? ` ${v.percent}%` : ''}
-                </Pill>
-              </td>
-              <td>{v.protection === 'unknown' ? <span className="muted">{t('common.unknown')}</span> : <Pill tone={v.protection === 'on' ? 'good' : 'bad'}>{v.protection}</Pill>}</td>
-              <td>{v.method ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table columns={['device.vol.id', 'device.vol.mount', 'device.vol.system', 'device.vol.technology', 'device.vol.status', 'device.vol.protection', 'device.vol.method']}>
+      {volumes.map((v) => (
+        <tr key={v.id} data-testid="device-volume" data-status={v.status}>
+          <td className="mono">{v.id}</td>
+          <td className="mono">{v.mountPoint ?? '—'}</td>
+          <td>{v.system ? t('common.yes') : t('common.no')}</td>
+          <td>{{ bitlocker: 'BitLocker', filevault: 'FileVault', luks: 'LUKS', none: '—', unknown: t('common.unknown') }[v.technology]}</td>
+          <td>
+            <Pill tone={stateTone(v)}>
+              {v.status}
+              {v.percent !== null && v.status !== 'encrypted' && v.status !== 'decrypted' ? ` ${v.percent}%` : ''}
+            </Pill>
+          </td>
+          <td>{v.protection === 'unknown' ? <span className="muted">{t('common.unknown')}</span> : <Pill tone={v.protection === 'on' ? 'good' : 'bad'}>{v.protection}</Pill>}</td>
+          <td>{v.method ?? '—'}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -434,30 +377,17 @@ function Software({ items }: { items: SoftwareRow[] }) {
         <input type="search" className="search" placeholder={t('device.softwareFilter')} value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="software-filter" />
         <span className="muted small">{t('device.sw.more', { shown: shown.length, total: sorted.length })}</span>
       </div>
-      <div className="table-wrap short">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>{t('device.sw.name')}</th>
-              <th>{t('device.sw.version')}</th>
-              <th>{t('device.sw.publisher')}</th>
-              <th>{t('device.sw.source')}</th>
-              <th>{t('device.sw.approval')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((s, i) => (
-              <tr key={`${s.name}-${s.version}-${i}`} data-testid="device-software-row" data-approval={s.approval ?? ''}>
-                <td>{s.name}</td>
-                <td className="mono small">{s.version ?? '—'}</td>
-                <td>{s.publisher ?? '—'}</td>
-                <td className="muted">{s.source}</td>
-                <td>{s.approval ? <Pill tone={approvalTone[s.approval] ?? 'neutral'}>{t(`approval.${s.approval}`)}</Pill> : <span className="muted">—</span>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table size="short" columns={['device.sw.name', 'device.sw.version', 'device.sw.publisher', 'device.sw.source', 'device.sw.approval']}>
+        {shown.map((s, i) => (
+          <tr key={`${s.name}-${s.version}-${i}`} data-testid="device-software-row" data-approval={s.approval ?? ''}>
+            <td>{s.name}</td>
+            <td className="mono small">{s.version ?? '—'}</td>
+            <td>{s.publisher ?? '—'}</td>
+            <td className="muted">{s.source}</td>
+            <td>{s.approval ? <Pill tone={approvalTone[s.approval] ?? 'neutral'}>{t(`approval.${s.approval}`)}</Pill> : <span className="muted">—</span>}</td>
+          </tr>
+        ))}
+      </Table>
     </>
   );
 }
@@ -468,40 +398,28 @@ function UsbHistory({ d }: { d: Detail }) {
   if (events.length === 0) return <Empty>{t('device.usbEmpty')}</Empty>;
   const sorted = [...events].sort((a, b) => b.at.localeCompare(a.at));
   return (
-    <div className="table-wrap short">
-      <table className="table">
-        <thead>
-          <tr>
-            <th>{t('device.usb.at')}</th>
-            <th>{t('device.usb.action')}</th>
-            <th>{t('device.usb.device')}</th>
-            <th>{t('device.usb.user')}</th>
+    <Table size="short" columns={['device.usb.at', 'device.usb.action', 'device.usb.device', 'device.usb.user']}>
+      {sorted.map((e, i) => {
+        const authorised = 'authorised' in e ? (e as { authorised?: boolean }).authorised : undefined;
+        return (
+          <tr key={`${e.at}-${i}`} data-testid="device-usb-row">
+            <td className="nowrap">{formatDateTime(e.at, lang)}</td>
+            <td>{t(`usb.${e.action}`)}</td>
+            <td>
+              <div>{[e.device.vendor, e.device.product].filter(Boolean).join(' ') || `${e.device.vendorId}:${e.device.productId}`}</div>
+              <div className="muted small mono">
+                {e.device.vendorId}:{e.device.productId}
+                {e.device.serial ? ` · ${e.device.serial}` : ''}
+              </div>
+              <div className="chips">
+                {e.device.storage && <Pill tone="warn">{t('device.usb.storage')}</Pill>}
+                {authorised !== undefined && <Pill tone={authorised ? 'good' : 'bad'}>{authorised ? t('device.usb.authorised') : `${t('common.no')} — ${t('device.usb.authorised').toLowerCase()}`}</Pill>}
+              </div>
+            </td>
+            <td>{e.user ?? '—'}</td>
           </tr>
-        </thead>
-        <tbody>
-          {sorted.map((e, i) => {
-            const authorised = 'authorised' in e ? (e as { authorised?: boolean }).authorised : undefined;
-            return (
-              <tr key={`${e.at}-${i}`} data-testid="device-usb-row">
-                <td className="nowrap">{formatDateTime(e.at, lang)}</td>
-                <td>{t(`usb.${e.action}`)}</td>
-                <td>
-                  <div>{[e.device.vendor, e.device.product].filter(Boolean).join(' ') || `${e.device.vendorId}:${e.device.productId}`}</div>
-                  <div className="muted small mono">
-                    {e.device.vendorId}:{e.device.productId}
-                    {e.device.serial ? ` · ${e.device.serial}` : ''}
-                  </div>
-                  <div className="chips">
-                    {e.device.storage && <Pill tone="warn">{t('device.usb.storage')}</Pill>}
-                    {authorised !== undefined && <Pill tone={authorised ? 'good' : 'bad'}>{authorised ? t('device.usb.authorised') : `${t('common.no')} — ${t('device.usb.authorised').toLowerCase()}`}</Pill>}
-                  </div>
-                </td>
-                <td>{e.user ?? '—'}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }

@@ -5,7 +5,7 @@
  * half-imported) and the report as CSV or PDF. Admins and license managers
  * edit; auditors read.
  */
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { base64ToBytes, licenseTypes, type ApiError, type License, type LicenseDrillDown, type Reconciliation } from '../api';
 import { useApp, useNow, useQuery } from '../context';
 import { dateInputValue, formatDate, formatNumber } from '../format';
@@ -26,13 +26,13 @@ import {
   validateLicenseForm,
   type ImportColumn,
   type ImportPreview,
-  type LicenseField,
   type LicenseForm,
 } from '../licenses';
 import { downloadBytes, downloadText, navigate } from '../navigate';
 import { href } from '../route';
 import { ConfirmDelete, Dialog } from '../components/Dialog';
-import { Card, Empty, ErrorMessage, Loading, PageHeader, Pill } from '../components/ui';
+import { FormButtons, FormError, useValidatedForm } from '../components/form';
+import { Card, EditDeleteCell, Empty, ErrorMessage, Loading, PageHeader, Pill, QueryStatus, Refreshing, Table, TitleReadOnly } from '../components/ui';
 
 const expiryChoices = [30, 60, 90, 180];
 const maxImportBytes = 5 * 1024 * 1024;
@@ -86,16 +86,7 @@ export function Licenses({ params }: { params: Record<string, string> }) {
   return (
     <>
       <PageHeader
-        title={
-          <>
-            {t('licenses.title')}
-            {!canEdit && (
-              <Pill tone="neutral" testid="licenses-readonly">
-                {t('common.readOnly')}
-              </Pill>
-            )}
-          </>
-        }
+        title={<TitleReadOnly title={t('licenses.title')} readOnly={!canEdit} testid="licenses-readonly" />}
         subtitle={t('licenses.subtitle')}
         actions={
           <>
@@ -151,7 +142,7 @@ export function Licenses({ params }: { params: Record<string, string> }) {
         testid="licenses-report"
         actions={
           <>
-            {report.loading && report.data && <Loading inline />}
+            <Refreshing q={report} />
             <label className="filter filter-inline">
               <span>{t('licenses.expiringWithin')}</span>
               <select value={days} onChange={(e) => go({ days: Number(e.target.value) === 60 ? '' : e.target.value })} data-testid="licenses-days">
@@ -166,33 +157,28 @@ export function Licenses({ params }: { params: Record<string, string> }) {
         }
       >
         <p className="card-hint">{t('licenses.reconciliationHint')}</p>
-        {report.error && <ErrorMessage error={report.error} onRetry={report.reload} />}
-        {!report.data && report.loading && <Loading />}
+        <QueryStatus q={report} />
         {report.data && items.length === 0 && <Empty testid="licenses-report-empty">{t('licenses.reportEmpty')}</Empty>}
         {report.data && items.length > 0 && (
-          <div className="table-wrap">
-            <table className="table" data-testid="licenses-report-table">
-              <thead>
-                <tr>
-                  <th>{t('licenses.col.product')}</th>
-                  <th>{t('licenses.col.type')}</th>
-                  <th>{t('licenses.col.org')}</th>
-                  <th className="num">{t('licenses.col.purchased')}</th>
-                  <th className="num">{t('licenses.col.used')}</th>
-                  <th className="num">{t('licenses.col.available')}</th>
-                  <th className="w-usage" aria-hidden="true" />
-                  <th>{t('licenses.col.status')}</th>
-                  <th className="num">{t('licenses.col.unused')}</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((r) => (
-                  <ReportRow key={reconciliationKey(r)} r={r} active={r.product === selected} onOpen={() => go({ product: r.product })} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            testid="licenses-report-table"
+            columns={[
+              'licenses.col.product',
+              'licenses.col.type',
+              'licenses.col.org',
+              { label: 'licenses.col.purchased', className: 'num' },
+              { label: 'licenses.col.used', className: 'num' },
+              { label: 'licenses.col.available', className: 'num' },
+              <th className="w-usage" aria-hidden="true" />,
+              'licenses.col.status',
+              { label: 'licenses.col.unused', className: 'num' },
+              <th />,
+            ]}
+          >
+            {items.map((r) => (
+              <ReportRow key={reconciliationKey(r)} r={r} active={r.product === selected} onOpen={() => go({ product: r.product })} />
+            ))}
+          </Table>
         )}
       </Card>
 
@@ -201,8 +187,7 @@ export function Licenses({ params }: { params: Record<string, string> }) {
       <ExpiringCard items={items} days={days} />
 
       <Card title={t('licenses.list')} testid="licenses-list">
-        {list.error && <ErrorMessage error={list.error} onRetry={list.reload} />}
-        {!list.data && list.loading && <Loading />}
+        <QueryStatus q={list} />
         {list.data && list.data.items.length === 0 && <Empty testid="licenses-list-empty">{t('licenses.listEmpty')}</Empty>}
         {list.data && list.data.items.length > 0 && <LicenseTable licenses={list.data.items} canEdit={canEdit} onEdit={setEditing} onDelete={setDeleting} />}
       </Card>
@@ -324,8 +309,7 @@ function DrillDown({ product, onClose }: { product: string; onClose(): void }) {
           </button>
         }
       >
-        {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-        {!d && q.loading && <Loading />}
+        <QueryStatus q={q} />
         {d && (
           <>
             {beyond.length > 0 && (
@@ -339,34 +323,21 @@ function DrillDown({ product, onClose }: { product: string; onClose(): void }) {
                 {devices.length === 0 ? (
                   <Empty>{t('licenses.drill.devicesEmpty')}</Empty>
                 ) : (
-                  <div className="table-wrap short">
-                    <table className="table" data-testid="licenses-drill-devices">
-                      <thead>
-                        <tr>
-                          <th>{t('licenses.col.hostname')}</th>
-                          <th>{t('licenses.col.owner')}</th>
-                          <th>{t('licenses.col.org')}</th>
-                          <th>{t('licenses.col.version')}</th>
-                          <th>{t('licenses.col.status')}</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {devices.map((x) => (
-                          <tr key={x.deviceId} className={x.beyondCount ? 'row-over' : ''} data-testid="licenses-drill-device" data-device={x.deviceId} data-beyond={x.beyondCount ? 'true' : 'false'}>
-                            <td className="nowrap">
-                              <a href={href('device', {}, x.deviceId)} className="strong-link">
-                                {x.hostname}
-                              </a>
-                            </td>
-                            <td>{x.owner ?? <span className="muted">{t('common.notSet')}</span>}</td>
-                            <td>{x.org}</td>
-                            <td className="mono">{x.version}</td>
-                            <td>{x.beyondCount ? <Pill tone="bad">{t('licenses.drill.beyond')}</Pill> : <Pill tone="good">{t('licenses.drill.covered')}</Pill>}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <Table size="short" testid="licenses-drill-devices" columns={['licenses.col.hostname', 'licenses.col.owner', 'licenses.col.org', 'licenses.col.version', 'licenses.col.status']}>
+                    {devices.map((x) => (
+                      <tr key={x.deviceId} className={x.beyondCount ? 'row-over' : ''} data-testid="licenses-drill-device" data-device={x.deviceId} data-beyond={x.beyondCount ? 'true' : 'false'}>
+                        <td className="nowrap">
+                          <a href={href('device', {}, x.deviceId)} className="strong-link">
+                            {x.hostname}
+                          </a>
+                        </td>
+                        <td>{x.owner ?? <span className="muted">{t('common.notSet')}</span>}</td>
+                        <td>{x.org}</td>
+                        <td className="mono">{x.version}</td>
+                        <td>{x.beyondCount ? <Pill tone="bad">{t('licenses.drill.beyond')}</Pill> : <Pill tone="good">{t('licenses.drill.covered')}</Pill>}</td>
+                      </tr>
+                    ))}
+                  </Table>
                 )}
               </div>
               <div>
@@ -374,24 +345,14 @@ function DrillDown({ product, onClose }: { product: string; onClose(): void }) {
                 {d.users.length === 0 ? (
                   <Empty>{t('licenses.drill.usersEmpty')}</Empty>
                 ) : (
-                  <div className="table-wrap short">
-                    <table className="table" data-testid="licenses-drill-users">
-                      <thead>
-                        <tr>
-                          <th>{t('licenses.col.user')}</th>
-                          <th className="num">{t('licenses.col.devices')}</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {d.users.map((u) => (
-                          <tr key={u.user} data-testid="licenses-drill-user">
-                            <td>{u.user}</td>
-                            <td className="num">{formatNumber(Array.isArray(u.devices) ? u.devices.length : u.devices, lang)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <Table size="short" testid="licenses-drill-users" columns={['licenses.col.user', { label: 'licenses.col.devices', className: 'num' }]}>
+                    {d.users.map((u) => (
+                      <tr key={u.user} data-testid="licenses-drill-user">
+                        <td>{u.user}</td>
+                        <td className="num">{formatNumber(Array.isArray(u.devices) ? u.devices.length : u.devices, lang)}</td>
+                      </tr>
+                    ))}
+                  </Table>
                 )}
                 <h3 className="sub-head">{t('licenses.drill.licenses')}</h3>
                 {d.licenses.length === 0 ? (
@@ -430,34 +391,22 @@ function ExpiringCard({ items, days }: { items: Reconciliation[]; days: number }
           {t('licenses.expiringEmpty', { days })}
         </p>
       ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>{t('licenses.col.product')}</th>
-                <th>{t('licenses.col.reference')}</th>
-                <th className="num">{t('licenses.col.seats')}</th>
-                <th>{t('licenses.col.expiresAt')}</th>
+        <Table columns={['licenses.col.product', 'licenses.col.reference', { label: 'licenses.col.seats', className: 'num' }, 'licenses.col.expiresAt']}>
+          {expiring.map((l) => {
+            const left = daysUntil(l.expiresAt, now);
+            return (
+              <tr key={l.id} data-testid="licenses-expiring-row" data-id={l.id}>
+                <td>{l.product}</td>
+                <td>{l.reference || '—'}</td>
+                <td className="num">{l.seats === null ? t('licenses.unlimited') : formatNumber(l.seats, lang)}</td>
+                <td className={`nowrap ${left !== null && left < 0 ? 'due-overdue' : 'due-soon'}`}>
+                  {formatDate(l.expiresAt, lang)}
+                  {left !== null && <span className="small"> · {left < 0 ? t('licenses.expiredAgo', { n: -left }) : t('licenses.expiresIn', { n: left })}</span>}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {expiring.map((l) => {
-                const left = daysUntil(l.expiresAt, now);
-                return (
-                  <tr key={l.id} data-testid="licenses-expiring-row" data-id={l.id}>
-                    <td>{l.product}</td>
-                    <td>{l.reference || '—'}</td>
-                    <td className="num">{l.seats === null ? t('licenses.unlimited') : formatNumber(l.seats, lang)}</td>
-                    <td className={`nowrap ${left !== null && left < 0 ? 'due-overdue' : 'due-soon'}`}>
-                      {formatDate(l.expiresAt, lang)}
-                      {left !== null && <span className="small"> · {left < 0 ? t('licenses.expiredAgo', { n: -left }) : t('licenses.expiresIn', { n: left })}</span>}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       )}
     </Card>
   );
@@ -476,79 +425,49 @@ function LicenseTable({ licenses, canEdit, onEdit, onDelete }: { licenses: Licen
     }
   };
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="licenses-list-table">
-        <thead>
-          <tr>
-            <th>{t('licenses.col.product')}</th>
-            <th>{t('licenses.col.type')}</th>
-            <th className="num">{t('licenses.col.seats')}</th>
-            <th>{t('licenses.col.purchasedAt')}</th>
-            <th>{t('licenses.col.expiresAt')}</th>
-            <th className="num">{t('licenses.col.cost')}</th>
-            <th>{t('licenses.col.org')}</th>
-            <th>{t('licenses.col.reference')}</th>
-            {canEdit && <th />}
+    <Table
+      testid="licenses-list-table"
+      columns={[
+        'licenses.col.product',
+        'licenses.col.type',
+        { label: 'licenses.col.seats', className: 'num' },
+        'licenses.col.purchasedAt',
+        'licenses.col.expiresAt',
+        { label: 'licenses.col.cost', className: 'num' },
+        'licenses.col.org',
+        'licenses.col.reference',
+        canEdit && <th />,
+      ]}
+    >
+      {sorted.map((l) => {
+        const left = daysUntil(l.expiresAt, now);
+        return (
+          <tr key={l.id} data-testid="licenses-list-row" data-id={l.id} data-product={l.product} data-seats={l.seats ?? ''}>
+            <td className="strong">{l.product}</td>
+            <td className="nowrap">{t(`licenses.type.${l.type}`)}</td>
+            <td className="num">{l.seats === null ? t('licenses.unlimited') : formatNumber(l.seats, lang)}</td>
+            <td className="nowrap">{formatDate(l.purchasedAt, lang)}</td>
+            <td className={`nowrap ${left !== null && left < 0 ? 'due-overdue' : ''}`}>{l.expiresAt ? formatDate(l.expiresAt, lang) : <span className="muted">{t('common.never')}</span>}</td>
+            <td className="num nowrap">{money(l)}</td>
+            <td>{l.org === '*' ? t('licenses.allOrgs') : l.org}</td>
+            <td className="mono small">{l.reference}</td>
+            {canEdit && <EditDeleteCell onEdit={() => onEdit(l)} onDelete={() => onDelete(l)} testid="license" />}
           </tr>
-        </thead>
-        <tbody>
-          {sorted.map((l) => {
-            const left = daysUntil(l.expiresAt, now);
-            return (
-              <tr key={l.id} data-testid="licenses-list-row" data-id={l.id} data-product={l.product} data-seats={l.seats ?? ''}>
-                <td className="strong">{l.product}</td>
-                <td className="nowrap">{t(`licenses.type.${l.type}`)}</td>
-                <td className="num">{l.seats === null ? t('licenses.unlimited') : formatNumber(l.seats, lang)}</td>
-                <td className="nowrap">{formatDate(l.purchasedAt, lang)}</td>
-                <td className={`nowrap ${left !== null && left < 0 ? 'due-overdue' : ''}`}>{l.expiresAt ? formatDate(l.expiresAt, lang) : <span className="muted">{t('common.never')}</span>}</td>
-                <td className="num nowrap">{money(l)}</td>
-                <td>{l.org === '*' ? t('licenses.allOrgs') : l.org}</td>
-                <td className="mono small">{l.reference}</td>
-                {canEdit && (
-                  <td className="nowrap row-actions">
-                    <button type="button" className="btn btn-small" onClick={() => onEdit(l)} data-testid="license-edit">
-                      {t('common.edit')}
-                    </button>
-                    <button type="button" className="btn btn-small btn-ghost-danger" onClick={() => onDelete(l)} data-testid="license-delete-open">
-                      {t('common.delete')}
-                    </button>
-                  </td>
-                )}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }
 
 function LicenseDialog({ license, defaultProduct, products, onClose, onSaved }: { license: License | null; defaultProduct: string; products: string[]; onClose(): void; onSaved(): void }) {
   const { t, api } = useApp();
-  const [form, setForm] = useState<LicenseForm>(() => (license ? licenseToForm(license) : emptyLicenseForm(dateInputValue(new Date()), defaultProduct)));
-  const [problems, setProblems] = useState<Partial<Record<LicenseField, MessageKey>>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const set = (patch: Partial<LicenseForm>) => setForm((f) => ({ ...f, ...patch }));
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    const v = validateLicenseForm(form);
-    if (!v.ok) return setProblems(v.errors);
-    setProblems({});
-    setBusy(true);
-    const r = license ? await api.updateLicense(license.id, v.value) : await api.createLicense(v.value);
-    setBusy(false);
-    if (!r.ok) return setError(r.error);
-    onSaved();
-  };
-  const problem = (f: LicenseField) =>
-    problems[f] && (
-      <small className="field-error" data-testid={`license-form-error-${f}`}>
-        {t(problems[f])}
-      </small>
-    );
+  const { form, set, submit, problem, busy, error } = useValidatedForm({
+    initial: (): LicenseForm => (license ? licenseToForm(license) : emptyLicenseForm(dateInputValue(new Date()), defaultProduct)),
+    validate: validateLicenseForm,
+    save: (value) => (license ? api.updateLicense(license.id, value) : api.createLicense(value)),
+    onSaved,
+    testidPrefix: 'license-form',
+  });
 
   return (
     <Dialog title={license ? t('licenses.form.editTitle') : t('licenses.form.addTitle')} onClose={onClose} testid="license-dialog">
@@ -607,19 +526,8 @@ function LicenseDialog({ license, defaultProduct, products, onClose, onSaved }: 
           <span>{t('licenses.form.reference')}</span>
           <input value={form.reference} onChange={(e) => set({ reference: e.target.value })} data-testid="license-form-reference" />
         </label>
-        {error && (
-          <div className="form-full">
-            <ErrorMessage error={error} />
-          </div>
-        )}
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="license-form-submit">
-            {busy ? t('common.saving') : t('common.save')}
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormButtons placement="form" busy={busy} onCancel={onClose} submitTestid="license-form-submit" />
       </form>
     </Dialog>
   );

@@ -1,7 +1,7 @@
 /** Sign-in: a clear message for wrong credentials, too many attempts, and an expired session. */
 import { useState, type FormEvent, type ReactNode } from 'react';
 import type { ApiClient, ApiError, LoginResponse } from '../api';
-import { LanguageSwitch } from '../components/Layout';
+import { BrandMark, LanguageSwitch } from '../components/Layout';
 import { errorKey, translate, type Lang, type MessageKey } from '../i18n';
 
 export type LoginNotice = 'expired' | 'logged-out';
@@ -17,10 +17,7 @@ export function AuthFrame({ lang, setLang, children }: { lang: Lang; setLang?: (
     <div className="auth-screen">
       <div className="auth-card">
         <div className="auth-brand">
-          <svg viewBox="0 0 32 32" width="40" height="40" aria-hidden="true">
-            <path fill="#2f6fde" d="M16 2 4 7v8c0 7.4 5.1 14.3 12 16 6.9-1.7 12-8.6 12-16V7L16 2Z" />
-            <path fill="#fff" d="m13.6 21.2-5-5 2.1-2.1 2.9 2.9 7.7-7.7 2.1 2.1-9.8 9.8Z" />
-          </svg>
+          <BrandMark size={40} shield="#2f6fde" />
           <div>
             <div className="auth-name">Vigie</div>
             <div className="muted">{translate(lang, 'app.tagline')}</div>

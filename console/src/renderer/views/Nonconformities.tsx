@@ -24,8 +24,8 @@ import {
 import { downloadText, navigate } from '../navigate';
 import { useReference } from '../reference';
 import { href } from '../route';
-import { ExemptionDialog, type ExemptionTarget } from '../components/ExemptionDialog';
-import { Card, Empty, ErrorMessage, IsspRefs, Loading, PageHeader, Pager, Pill, SeverityBadge, SortHeader, type Tone } from '../components/ui';
+import { useExemptionDialog } from '../components/ExemptionDialog';
+import { Card, Empty, FilterSelect, IsspRefs, PageHeader, Pager, Pill, QueryStatus, Refreshing, SearchInput, SeverityBadge, SortHeader, Table, type Tone } from '../components/ui';
 
 const statusTone: Record<Nonconformity['status'], Tone> = { open: 'bad', exempted: 'info', resolved: 'good' };
 
@@ -40,7 +40,6 @@ export function Nonconformities({ params }: { params: Record<string, string> }) 
   const debouncedOwner = useDebounced(owner);
   const [fresh, setFresh] = useState<Nonconformity[]>([]);
   const [missed, setMissed] = useState(0);
-  const [exempting, setExempting] = useState<ExemptionTarget | null>(null);
   const [exporting, setExporting] = useState(false);
 
   const update = (patch: Partial<NcFilters>, replace = false) => {
@@ -55,6 +54,7 @@ export function Nonconformities({ params }: { params: Record<string, string> }) 
   const query = toQuery(filters);
   const key = JSON.stringify(query);
   const q = useQuery(() => api.nonconformities(query), [api, key]);
+  const exemption = useExemptionDialog(q.reload);
 
   useEffect(() => {
     setFresh([]);
@@ -111,53 +111,27 @@ export function Nonconformities({ params }: { params: Record<string, string> }) 
       />
       <Card>
         <div className="filters" data-testid="nc-filters">
-          <input type="search" className="search" placeholder={t('nc.search')} aria-label={t('nc.search')} value={search} onChange={(e) => setSearch(e.target.value)} data-testid="nc-search" />
-          <label className="filter">
-            <span>{t('nc.filter.rule')}</span>
-            <select value={filters.rule} onChange={(e) => update({ rule: e.target.value })} data-testid="nc-filter-rule">
-              <option value="">{t('common.all')}</option>
-              {ref.rules.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.title[lang] ?? r.id}
-                </option>
-              ))}
-              {filters.rule && !ref.rules.some((r) => r.id === filters.rule) && <option value={filters.rule}>{filters.rule}</option>}
-            </select>
-          </label>
-          <label className="filter">
-            <span>{t('nc.filter.severity')}</span>
-            <select value={filters.severity} onChange={(e) => update({ severity: e.target.value as NcFilters['severity'] })} data-testid="nc-filter-severity">
-              <option value="">{t('common.all')}</option>
-              {severities.map((s) => (
-                <option key={s} value={s}>
-                  {t(`severity.${s}`)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="filter">
-            <span>{t('nc.filter.org')}</span>
-            <select value={filters.org} onChange={(e) => update({ org: e.target.value })} data-testid="nc-filter-org">
-              <option value="">{t('common.all')}</option>
-              {ref.orgs.map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
-              {filters.org && !ref.orgs.includes(filters.org) && <option value={filters.org}>{filters.org}</option>}
-            </select>
-          </label>
-          <label className="filter">
-            <span>{t('nc.filter.status')}</span>
-            <select value={filters.status} onChange={(e) => update({ status: e.target.value as NcFilters['status'] })} data-testid="nc-filter-status">
-              <option value="">{t('common.all')}</option>
-              {ncStatuses.map((s) => (
-                <option key={s} value={s}>
-                  {t(`ncStatus.${s}`)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SearchInput label={t('nc.search')} value={search} onChange={setSearch} testid="nc-search" />
+          <FilterSelect label={t('nc.filter.rule')} value={filters.rule} options={ref.rules.map((r) => ({ value: r.id, label: r.title[lang] ?? r.id }))} onChange={(rule) => update({ rule })} testid="nc-filter-rule">
+            {filters.rule && !ref.rules.some((r) => r.id === filters.rule) && <option value={filters.rule}>{filters.rule}</option>}
+          </FilterSelect>
+          <FilterSelect
+            label={t('nc.filter.severity')}
+            value={filters.severity}
+            options={severities.map((s) => ({ value: s, label: t(`severity.${s}`) }))}
+            onChange={(severity) => update({ severity: severity as NcFilters['severity'] })}
+            testid="nc-filter-severity"
+          />
+          <FilterSelect label={t('nc.filter.org')} value={filters.org} options={ref.orgs.map((o) => ({ value: o, label: o }))} onChange={(org) => update({ org })} testid="nc-filter-org">
+            {filters.org && !ref.orgs.includes(filters.org) && <option value={filters.org}>{filters.org}</option>}
+          </FilterSelect>
+          <FilterSelect
+            label={t('nc.filter.status')}
+            value={filters.status}
+            options={ncStatuses.map((s) => ({ value: s, label: t(`ncStatus.${s}`) }))}
+            onChange={(status) => update({ status: status as NcFilters['status'] })}
+            testid="nc-filter-status"
+          />
           <label className="filter">
             <span>{t('nc.filter.owner')}</span>
             <input value={owner} onChange={(e) => setOwner(e.target.value)} data-testid="nc-filter-owner" className="owner-input" />
@@ -176,7 +150,7 @@ export function Nonconformities({ params }: { params: Record<string, string> }) 
               {t('nc.filter.clear')}
             </button>
           )}
-          {q.loading && q.data && <Loading inline />}
+          <Refreshing q={q} />
         </div>
         {missed > 0 && (
           <div className="notice notice-info live-banner" data-testid="nc-live-banner">
@@ -186,46 +160,34 @@ export function Nonconformities({ params }: { params: Record<string, string> }) 
             </button>
           </div>
         )}
-        {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-        {!q.data && q.loading && <Loading />}
+        <QueryStatus q={q} />
         {q.data && items.length === 0 && <Empty testid="nc-empty">{hasFilters(filters) ? t('nc.empty') : t('nc.emptyAll')}</Empty>}
         {q.data && items.length > 0 && (
           <>
-            <div className="table-wrap tall">
-              <table className="table" data-testid="nc-table" aria-busy={q.loading}>
-                <thead>
-                  <tr>
-                    <SortHeader label={t('nc.col.device')} field="hostname" sort={filters.sort} order={filters.order} onSort={onSort} />
-                    <th>{t('nc.col.rule')}</th>
-                    <SortHeader label={t('nc.col.severity')} field="severity" sort={filters.sort} order={filters.order} onSort={onSort} />
-                    <th>{t('nc.col.evidence')}</th>
-                    <SortHeader label={t('nc.col.open')} field="firstSeenAt" sort={filters.sort} order={filters.order} onSort={onSort} />
-                    <SortHeader label={t('nc.col.due')} field="dueAt" sort={filters.sort} order={filters.order} onSort={onSort} />
-                    <th>{t('nc.col.status')}</th>
-                    {user.role === 'admin' && <th aria-label={t('nc.exempt')} />}
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((nc) => (
-                    <NcRow key={nc.id} nc={nc} now={now} lang={lang} isNew={freshIds.has(nc.id)} title={ruleTitle(nc)} canExempt={user.role === 'admin'} onExempt={() => setExempting({ deviceId: nc.deviceId, ruleId: nc.ruleId, hostname: nc.hostname, ruleTitle: ruleTitle(nc) })} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              size="tall"
+              testid="nc-table"
+              busy={q.loading}
+              columns={[
+                <SortHeader label={t('nc.col.device')} field="hostname" sort={filters.sort} order={filters.order} onSort={onSort} />,
+                'nc.col.rule',
+                <SortHeader label={t('nc.col.severity')} field="severity" sort={filters.sort} order={filters.order} onSort={onSort} />,
+                'nc.col.evidence',
+                <SortHeader label={t('nc.col.open')} field="firstSeenAt" sort={filters.sort} order={filters.order} onSort={onSort} />,
+                <SortHeader label={t('nc.col.due')} field="dueAt" sort={filters.sort} order={filters.order} onSort={onSort} />,
+                'nc.col.status',
+                user.role === 'admin' && <th aria-label={t('nc.exempt')} />,
+              ]}
+            >
+              {items.map((nc) => (
+                <NcRow key={nc.id} nc={nc} now={now} lang={lang} isNew={freshIds.has(nc.id)} title={ruleTitle(nc)} canExempt={user.role === 'admin'} onExempt={() => exemption.open({ deviceId: nc.deviceId, ruleId: nc.ruleId, hostname: nc.hostname, ruleTitle: ruleTitle(nc) })} />
+              ))}
+            </Table>
             <Pager total={total} limit={pageSize} offset={filters.offset} onChange={(offset) => update({ offset })} />
           </>
         )}
       </Card>
-      {exempting && (
-        <ExemptionDialog
-          target={exempting}
-          onClose={() => setExempting(null)}
-          onGranted={() => {
-            setExempting(null);
-            q.reload();
-          }}
-        />
-      )}
+      {exemption.dialog}
       <span hidden data-testid="nc-total" data-value={total}>
         {formatNumber(total, lang)}
       </span>

@@ -8,7 +8,7 @@ import { conformityBand, formatAgo, formatNumber, formatPercent } from '../forma
 // recharts is most of the bundle: load it only with the overview's chart.
 const TrendChart = lazy(() => import('../components/TrendChart'));
 import { href } from '../route';
-import { Card, ConformityBar, Empty, ErrorMessage, IsspRefs, Loading, PageHeader } from '../components/ui';
+import { Card, ConformityBar, Empty, IsspRefs, Loading, PageHeader, QueryStatus, Table } from '../components/ui';
 
 const severities: Severity[] = ['critical', 'high', 'medium', 'low'];
 
@@ -54,8 +54,7 @@ export function Overview() {
           </button>
         }
       />
-      {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-      {!q.data && q.loading && <Loading />}
+      <QueryStatus q={q} />
       {q.data && (q.data.devices === 0 ? <Empty testid="overview-empty">{t('overview.noDevices')}</Empty> : <OverviewBody s={q.data} lang={lang} />)}
     </>
   );
@@ -127,26 +126,16 @@ function OverviewBody({ s, lang }: { s: Summary; lang: 'en' | 'fr' }) {
           {s.silent.length === 0 ? (
             <Empty>{t('overview.noSilent')}</Empty>
           ) : (
-            <div className="table-wrap short">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th>{t('overview.col.device')}</th>
-                    <th>{t('overview.col.lastSeen')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.silent.map((d) => (
-                    <tr key={d.id} data-testid="overview-silent-row">
-                      <td>
-                        <a href={href('device', {}, d.id)}>{d.hostname}</a>
-                      </td>
-                      <td className="warn-text">{formatAgo(d.lastSeenAt, now, lang)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table size="short" columns={['overview.col.device', 'overview.col.lastSeen']}>
+              {s.silent.map((d) => (
+                <tr key={d.id} data-testid="overview-silent-row">
+                  <td>
+                    <a href={href('device', {}, d.id)}>{d.hostname}</a>
+                  </td>
+                  <td className="warn-text">{formatAgo(d.lastSeenAt, now, lang)}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </Card>
       </div>
@@ -155,41 +144,36 @@ function OverviewBody({ s, lang }: { s: Summary; lang: 'en' | 'fr' }) {
         {s.byRule.length === 0 ? (
           <Empty>{t('overview.noRules')}</Empty>
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>{t('overview.col.rule')}</th>
-                  <th>{t('overview.col.issp')}</th>
-                  <th className="num">{t('overview.col.pass')}</th>
-                  <th className="num">{t('overview.col.fail')}</th>
-                  <th className="num">{t('overview.col.unknown')}</th>
-                  <th className="w-conf">{t('overview.col.conformity')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.byRule.map((r) => (
-                  <tr key={r.ruleId} data-testid="overview-rule-row" data-rule={r.ruleId}>
-                    <td>
-                      <a href={href('nonconformities', { rule: r.ruleId, status: 'open' })} className="strong-link">
-                        {localTitle(r.title, lang, r.ruleId)}
-                      </a>
-                      <div className="muted small mono">{r.ruleId}</div>
-                    </td>
-                    <td>
-                      <IsspRefs refs={r.issp} />
-                    </td>
-                    <td className="num">{formatNumber(r.pass, lang)}</td>
-                    <td className={`num ${r.fail ? 'bad-text' : ''}`}>{formatNumber(r.fail, lang)}</td>
-                    <td className="num muted">{formatNumber(r.unknown, lang)}</td>
-                    <td>
-                      <ConformityBar ratio={r.conformity} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            columns={[
+              'overview.col.rule',
+              'overview.col.issp',
+              { label: 'overview.col.pass', className: 'num' },
+              { label: 'overview.col.fail', className: 'num' },
+              { label: 'overview.col.unknown', className: 'num' },
+              { label: 'overview.col.conformity', className: 'w-conf' },
+            ]}
+          >
+            {s.byRule.map((r) => (
+              <tr key={r.ruleId} data-testid="overview-rule-row" data-rule={r.ruleId}>
+                <td>
+                  <a href={href('nonconformities', { rule: r.ruleId, status: 'open' })} className="strong-link">
+                    {localTitle(r.title, lang, r.ruleId)}
+                  </a>
+                  <div className="muted small mono">{r.ruleId}</div>
+                </td>
+                <td>
+                  <IsspRefs refs={r.issp} />
+                </td>
+                <td className="num">{formatNumber(r.pass, lang)}</td>
+                <td className={`num ${r.fail ? 'bad-text' : ''}`}>{formatNumber(r.fail, lang)}</td>
+                <td className="num muted">{formatNumber(r.unknown, lang)}</td>
+                <td>
+                  <ConformityBar ratio={r.conformity} />
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </Card>
 
@@ -197,34 +181,22 @@ function OverviewBody({ s, lang }: { s: Summary; lang: 'en' | 'fr' }) {
         {s.byOrg.length === 0 ? (
           <Empty>{t('overview.noOrgs')}</Empty>
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>{t('overview.col.org')}</th>
-                  <th className="num">{t('overview.col.devices')}</th>
-                  <th className="num">{t('overview.col.compliant')}</th>
-                  <th className="w-conf">{t('overview.col.conformity')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.byOrg.map((o) => (
-                  <tr key={o.org} data-testid="overview-org-row" data-org={o.org}>
-                    <td>
-                      <a href={href('nonconformities', { org: o.org, status: 'open' })} className="strong-link">
-                        {o.org}
-                      </a>
-                    </td>
-                    <td className="num">{formatNumber(o.devices, lang)}</td>
-                    <td className="num">{formatNumber(o.compliantDevices, lang)}</td>
-                    <td>
-                      <ConformityBar ratio={o.conformity} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={['overview.col.org', { label: 'overview.col.devices', className: 'num' }, { label: 'overview.col.compliant', className: 'num' }, { label: 'overview.col.conformity', className: 'w-conf' }]}>
+            {s.byOrg.map((o) => (
+              <tr key={o.org} data-testid="overview-org-row" data-org={o.org}>
+                <td>
+                  <a href={href('nonconformities', { org: o.org, status: 'open' })} className="strong-link">
+                    {o.org}
+                  </a>
+                </td>
+                <td className="num">{formatNumber(o.devices, lang)}</td>
+                <td className="num">{formatNumber(o.compliantDevices, lang)}</td>
+                <td>
+                  <ConformityBar ratio={o.conformity} />
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </Card>
     </div>

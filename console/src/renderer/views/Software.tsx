@@ -5,16 +5,16 @@
  * rules: admins and license managers; the failing statuses are policy, so
  * admins only; auditors read.
  */
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { productStatuses, type ApiError, type CatalogRule, type OsName, type ProductStatus, type SoftwareProduct, type SoftwareQuery, type SoftwareSettings } from '../api';
-import { useApp, useDebounced, useQuery } from '../context';
+import { useMemo, useState, type FormEvent } from 'react';
+import { productStatuses, type CatalogRule, type OsName, type ProductStatus, type SoftwareProduct, type SoftwareQuery, type SoftwareSettings } from '../api';
+import { useApp, useQuery } from '../context';
 import { formatNumber } from '../format';
-import type { MessageKey } from '../i18n';
-import { canManageLicenses, emptyRuleForm, productStatusTone, ruleToForm, toggleFailOn, validateRuleForm, type RuleField, type RuleForm } from '../licenses';
+import { canManageLicenses, emptyRuleForm, productStatusTone, ruleToForm, toggleFailOn, validateRuleForm, type RuleForm } from '../licenses';
 import { navigate } from '../navigate';
 import { href } from '../route';
 import { ConfirmDelete, Dialog } from '../components/Dialog';
-import { Card, Empty, ErrorMessage, Loading, PageHeader, Pager, Pill } from '../components/ui';
+import { FormButtons, FormError, useSubmit, useValidatedForm } from '../components/form';
+import { Card, EditDeleteCell, Empty, ErrorMessage, FilterSelect, PageHeader, Pager, Pill, QueryStatus, Refreshing, SearchInput, Table, TitleReadOnly, useDebouncedSearch } from '../components/ui';
 import { osLabel } from './Devices';
 
 const pageSize = 50;
@@ -28,16 +28,7 @@ export function Software({ params }: { params: Record<string, string> }) {
   return (
     <>
       <PageHeader
-        title={
-          <>
-            {t('software.title')}
-            {!canEdit && (
-              <Pill tone="neutral" testid="software-readonly">
-                {t('common.readOnly')}
-              </Pill>
-            )}
-          </>
-        }
+        title={<TitleReadOnly title={t('software.title')} readOnly={!canEdit} testid="software-readonly" />}
         subtitle={t('software.subtitle')}
       />
       <div className="tabs" role="tablist">
@@ -64,15 +55,11 @@ function Products({ params, canEdit }: { params: Record<string, string>; canEdit
     }),
     [params],
   );
-  const [search, setSearch] = useState(query.q ?? '');
-  const debounced = useDebounced(search);
   const update = (patch: Partial<SoftwareQuery>, replace = false) => {
     const next = { ...query, offset: 0, ...patch };
     navigate(href('software', { q: next.q, status: next.status, offset: next.offset || '' }), replace);
   };
-  useEffect(() => {
-    if (debounced !== (query.q ?? '')) update({ q: debounced }, true);
-  }, [debounced]);
+  const [search, setSearch] = useDebouncedSearch(query.q ?? '', (q) => update({ q }, true));
   const key = JSON.stringify(query);
   const q = useQuery(() => api.softwareProducts(query), [api, key]);
   const [approving, setApproving] = useState<SoftwareProduct | null>(null);
@@ -84,76 +71,57 @@ function Products({ params, canEdit }: { params: Record<string, string>; canEdit
       <FailOnCard />
       <Card testid="software-products">
         <div className="filters">
-          <input type="search" className="search" placeholder={t('software.search')} aria-label={t('software.search')} value={search} onChange={(e) => setSearch(e.target.value)} data-testid="software-search" />
-          <label className="filter">
-            <span>{t('software.filter.status')}</span>
-            <select value={query.status} onChange={(e) => update({ status: e.target.value as ProductStatus | '' })} data-testid="software-filter-status">
-              <option value="">{t('common.all')}</option>
-              {productStatuses.map((s) => (
-                <option key={s} value={s}>
-                  {t(`approval.${s}`)}
-                </option>
-              ))}
-            </select>
-          </label>
-          {q.loading && q.data && <Loading inline />}
+          <SearchInput label={t('software.search')} value={search} onChange={setSearch} testid="software-search" />
+          <FilterSelect
+            label={t('software.filter.status')}
+            value={query.status ?? ''}
+            options={productStatuses.map((s) => ({ value: s, label: t(`approval.${s}`) }))}
+            onChange={(status) => update({ status: status as ProductStatus | '' })}
+            testid="software-filter-status"
+          />
+          <Refreshing q={q} />
         </div>
-        {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-        {!q.data && q.loading && <Loading />}
+        <QueryStatus q={q} />
         {q.data && q.data.items.length === 0 && <Empty testid="software-empty">{filtered ? t('software.empty') : t('software.emptyAll')}</Empty>}
         {q.data && q.data.items.length > 0 && (
           <>
-            <div className="table-wrap tall">
-              <table className="table" data-testid="software-table">
-                <thead>
-                  <tr>
-                    <th>{t('software.col.product')}</th>
-                    <th>{t('software.col.status')}</th>
-                    <th className="num">{t('software.col.devices')}</th>
-                    <th className="num">{t('software.col.users')}</th>
-                    <th>{t('software.col.versions')}</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {q.data.items.map((p) => (
-                    <tr key={p.product} data-testid="software-row" data-product={p.product} data-status={p.status} data-devices={p.devices}>
-                      <td>
-                        <div className="strong">{p.product}</div>
-                        {p.publishers.length > 0 && <div className="muted small">{p.publishers.join(', ')}</div>}
-                      </td>
-                      <td>
-                        <Pill tone={productStatusTone[p.status]} testid="software-status">
-                          {t(`approval.${p.status}`)}
-                        </Pill>
-                      </td>
-                      <td className="num">{formatNumber(p.devices, lang)}</td>
-                      <td className="num">{formatNumber(p.users, lang)}</td>
-                      <td>
-                        <div className="chips">
-                          {p.versions.slice(0, shownVersions).map((v) => (
-                            <span key={v.version} className="chip" title={`${v.devices}`}>
-                              <span className="mono">{v.version}</span> <span className="muted">×{formatNumber(v.devices, lang)}</span>
-                            </span>
-                          ))}
-                          {p.versions.length > shownVersions && <span className="muted small">{t('software.moreVersions', { n: p.versions.length - shownVersions })}</span>}
-                        </div>
-                      </td>
-                      <td className="nowrap row-actions">
-                        <button type="button" className="btn btn-small" onClick={() => setShowing(p.product)} data-testid="software-devices">
-                          {t('software.devices')}
-                        </button>
-                        {canEdit && (
-                          <button type="button" className="btn btn-small" onClick={() => setApproving(p)} data-testid="software-approve">
-                            {t('software.change')}
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table size="tall" testid="software-table" columns={['software.col.product', 'software.col.status', { label: 'software.col.devices', className: 'num' }, { label: 'software.col.users', className: 'num' }, 'software.col.versions', <th />]}>
+              {q.data.items.map((p) => (
+                <tr key={p.product} data-testid="software-row" data-product={p.product} data-status={p.status} data-devices={p.devices}>
+                  <td>
+                    <div className="strong">{p.product}</div>
+                    {p.publishers.length > 0 && <div className="muted small">{p.publishers.join(', ')}</div>}
+                  </td>
+                  <td>
+                    <Pill tone={productStatusTone[p.status]} testid="software-status">
+                      {t(`approval.${p.status}`)}
+                    </Pill>
+                  </td>
+                  <td className="num">{formatNumber(p.devices, lang)}</td>
+                  <td className="num">{formatNumber(p.users, lang)}</td>
+                  <td>
+                    <div className="chips">
+                      {p.versions.slice(0, shownVersions).map((v) => (
+                        <span key={v.version} className="chip" title={`${v.devices}`}>
+                          <span className="mono">{v.version}</span> <span className="muted">×{formatNumber(v.devices, lang)}</span>
+                        </span>
+                      ))}
+                      {p.versions.length > shownVersions && <span className="muted small">{t('software.moreVersions', { n: p.versions.length - shownVersions })}</span>}
+                    </div>
+                  </td>
+                  <td className="nowrap row-actions">
+                    <button type="button" className="btn btn-small" onClick={() => setShowing(p.product)} data-testid="software-devices">
+                      {t('software.devices')}
+                    </button>
+                    {canEdit && (
+                      <button type="button" className="btn btn-small" onClick={() => setApproving(p)} data-testid="software-approve">
+                        {t('software.change')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </Table>
             <Pager total={q.data.total} limit={pageSize} offset={query.offset ?? 0} onChange={(offset) => update({ offset })} />
           </>
         )}
@@ -178,18 +146,14 @@ function FailOnCard() {
   const { api, t, user, notify } = useApp();
   const q = useQuery(() => api.softwareSettings(), [api]);
   const [draft, setDraft] = useState<SoftwareSettings['failOn'] | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, run } = useSubmit();
   const isAdmin = user.role === 'admin';
   const current = draft ?? q.data?.failOn ?? [];
   const changed = draft !== null && JSON.stringify(draft) !== JSON.stringify(q.data?.failOn ?? []);
   const save = async () => {
     if (!draft) return;
-    setBusy(true);
-    setError(null);
-    const r = await api.setSoftwareSettings({ failOn: draft });
-    setBusy(false);
-    if (!r.ok) return setError(r.error);
+    const r = await run(() => api.setSoftwareSettings({ failOn: draft }));
+    if (!r.ok) return;
     setDraft(null);
     notify('success', t('software.policySaved'));
     q.reload();
@@ -197,8 +161,7 @@ function FailOnCard() {
   return (
     <Card title={t('software.policy')} testid="software-policy" actions={!isAdmin && <span className="muted small">{t('software.policyAdminOnly')}</span>}>
       <p className="card-hint">{t('software.policyHint')}</p>
-      {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-      {!q.data && q.loading && <Loading inline />}
+      <QueryStatus q={q} inline />
       {q.data && (
         <div className="policy-row">
           {(['denied', 'unreviewed'] as const).map((s) => (
@@ -223,16 +186,11 @@ function ApprovalDialog({ product, onClose, onSaved }: { product: SoftwareProduc
   const { api, t } = useApp();
   const [status, setStatus] = useState<ProductStatus>(product.status);
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, run } = useSubmit();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const r = await api.setApproval(product.product, status, reason.trim() || undefined);
-    setBusy(false);
-    if (!r.ok) return setError(r.error);
-    onSaved(status);
+    const r = await run(() => api.setApproval(product.product, status, reason.trim() || undefined));
+    if (r.ok) onSaved(status);
   };
   return (
     <Dialog title={t('software.approval.title', { product: product.product })} onClose={onClose} testid="approval-dialog">
@@ -253,14 +211,7 @@ function ApprovalDialog({ product, onClose, onSaved }: { product: SoftwareProduc
           <small className="muted">{t('software.approval.reasonHint')}</small>
         </label>
         {error && <ErrorMessage error={error} />}
-        <footer className="dialog-foot">
-          <button type="button" className="btn" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="approval-submit">
-            {busy ? t('common.saving') : t('common.save')}
-          </button>
-        </footer>
+        <FormButtons placement="dialog" busy={busy} onCancel={onClose} submitTestid="approval-submit" />
       </form>
     </Dialog>
   );
@@ -271,38 +222,24 @@ function ProductDevicesDialog({ product, onClose }: { product: string; onClose()
   const q = useQuery(() => api.productDevices(product), [api, product]);
   return (
     <Dialog title={t('software.devicesTitle', { product })} onClose={onClose} testid="software-devices-dialog" wide>
-      {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-      {!q.data && q.loading && <Loading />}
+      <QueryStatus q={q} />
       {q.data && q.data.items.length === 0 && <Empty>{t('software.devicesEmpty')}</Empty>}
       {q.data && q.data.items.length > 0 && (
-        <div className="table-wrap short">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>{t('licenses.col.hostname')}</th>
-                <th>{t('licenses.col.owner')}</th>
-                <th>{t('licenses.col.org')}</th>
-                <th>{t('licenses.col.version')}</th>
-                <th>{t('software.col.rawName')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.items.map((d) => (
-                <tr key={d.deviceId} data-testid="software-device-row">
-                  <td className="nowrap">
-                    <a href={href('device', {}, d.deviceId)} className="strong-link" onClick={onClose}>
-                      {d.hostname}
-                    </a>
-                  </td>
-                  <td>{d.owner ?? <span className="muted">{t('common.notSet')}</span>}</td>
-                  <td>{d.org}</td>
-                  <td className="mono">{d.version}</td>
-                  <td className="muted">{d.rawName}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table size="short" columns={['licenses.col.hostname', 'licenses.col.owner', 'licenses.col.org', 'licenses.col.version', 'software.col.rawName']}>
+          {q.data.items.map((d) => (
+            <tr key={d.deviceId} data-testid="software-device-row">
+              <td className="nowrap">
+                <a href={href('device', {}, d.deviceId)} className="strong-link" onClick={onClose}>
+                  {d.hostname}
+                </a>
+              </td>
+              <td>{d.owner ?? <span className="muted">{t('common.notSet')}</span>}</td>
+              <td>{d.org}</td>
+              <td className="mono">{d.version}</td>
+              <td className="muted">{d.rawName}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </Dialog>
   );
@@ -328,47 +265,26 @@ function Rules({ canEdit }: { canEdit: boolean }) {
         }
       >
         <p className="card-hint">{t('software.rules.hint')}</p>
-        {q.error && <ErrorMessage error={q.error} onRetry={q.reload} />}
-        {!q.data && q.loading && <Loading />}
+        <QueryStatus q={q} />
         {q.data && rules.length === 0 && <Empty testid="rules-empty">{t('software.rules.empty')}</Empty>}
         {q.data && rules.length > 0 && (
-          <div className="table-wrap tall">
-            <table className="table" data-testid="rules-table">
-              <thead>
-                <tr>
-                  <th className="num">{t('software.rules.col.position')}</th>
-                  <th>{t('software.rules.col.name')}</th>
-                  <th>{t('software.rules.col.publisher')}</th>
-                  <th>{t('software.rules.col.os')}</th>
-                  <th>{t('software.rules.col.product')}</th>
-                  <th>{t('software.rules.col.version')}</th>
-                  {canEdit && <th />}
-                </tr>
-              </thead>
-              <tbody>
-                {rules.map((r) => (
-                  <tr key={r.id} data-testid="rule-row" data-id={r.id} data-product={r.product}>
-                    <td className="num muted">{r.position}</td>
-                    <td className="mono">{r.namePattern}</td>
-                    <td className="mono">{r.publisherPattern ?? <span className="muted">—</span>}</td>
-                    <td>{r.os ? osLabel[r.os] : <span className="muted">{t('software.rules.anyOs')}</span>}</td>
-                    <td>{r.ignore ? <Pill tone="neutral">{t('software.rules.ignored')}</Pill> : <span className="strong">{r.product}</span>}</td>
-                    <td className="mono">{r.versionPattern ?? <span className="muted">—</span>}</td>
-                    {canEdit && (
-                      <td className="nowrap row-actions">
-                        <button type="button" className="btn btn-small" onClick={() => setEditing(r)} data-testid="rule-edit">
-                          {t('common.edit')}
-                        </button>
-                        <button type="button" className="btn btn-small btn-ghost-danger" onClick={() => setDeleting(r)} data-testid="rule-delete-open">
-                          {t('common.delete')}
-                        </button>
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            size="tall"
+            testid="rules-table"
+            columns={[{ label: 'software.rules.col.position', className: 'num' }, 'software.rules.col.name', 'software.rules.col.publisher', 'software.rules.col.os', 'software.rules.col.product', 'software.rules.col.version', canEdit && <th />]}
+          >
+            {rules.map((r) => (
+              <tr key={r.id} data-testid="rule-row" data-id={r.id} data-product={r.product}>
+                <td className="num muted">{r.position}</td>
+                <td className="mono">{r.namePattern}</td>
+                <td className="mono">{r.publisherPattern ?? <span className="muted">—</span>}</td>
+                <td>{r.os ? osLabel[r.os] : <span className="muted">{t('software.rules.anyOs')}</span>}</td>
+                <td>{r.ignore ? <Pill tone="neutral">{t('software.rules.ignored')}</Pill> : <span className="strong">{r.product}</span>}</td>
+                <td className="mono">{r.versionPattern ?? <span className="muted">—</span>}</td>
+                {canEdit && <EditDeleteCell onEdit={() => setEditing(r)} onDelete={() => setDeleting(r)} testid="rule" />}
+              </tr>
+            ))}
+          </Table>
         )}
       </Card>
       {editing && (
@@ -405,29 +321,13 @@ function Rules({ canEdit }: { canEdit: boolean }) {
 
 function RuleDialog({ rule, onClose, onSaved }: { rule: CatalogRule | null; onClose(): void; onSaved(): void }) {
   const { api, t } = useApp();
-  const [form, setForm] = useState<RuleForm>(() => (rule ? ruleToForm(rule) : emptyRuleForm()));
-  const [problems, setProblems] = useState<Partial<Record<RuleField, MessageKey>>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const set = (patch: Partial<RuleForm>) => setForm((f) => ({ ...f, ...patch }));
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    const v = validateRuleForm(form);
-    if (!v.ok) return setProblems(v.errors);
-    setProblems({});
-    setBusy(true);
-    const r = rule ? await api.updateCatalogRule(rule.id, v.value) : await api.createCatalogRule(v.value);
-    setBusy(false);
-    if (!r.ok) return setError(r.error);
-    onSaved();
-  };
-  const problem = (f: RuleField) =>
-    problems[f] && (
-      <small className="field-error" data-testid={`rule-form-error-${f}`}>
-        {t(problems[f])}
-      </small>
-    );
+  const { form, set, submit, problem, busy, error } = useValidatedForm({
+    initial: (): RuleForm => (rule ? ruleToForm(rule) : emptyRuleForm()),
+    validate: validateRuleForm,
+    save: (value) => (rule ? api.updateCatalogRule(rule.id, value) : api.createCatalogRule(value)),
+    onSaved,
+    testidPrefix: 'rule-form',
+  });
   return (
     <Dialog title={rule ? t('software.rule.editTitle') : t('software.rule.addTitle')} onClose={onClose} testid="rule-dialog">
       <form className="form form-grid" onSubmit={submit} noValidate data-testid="rule-form">
@@ -471,19 +371,8 @@ function RuleDialog({ rule, onClose, onSaved }: { rule: CatalogRule | null; onCl
           <input type="checkbox" checked={form.ignore} onChange={(e) => set({ ignore: e.target.checked })} data-testid="rule-form-ignore" />
           {t('software.rule.ignore')}
         </label>
-        {error && (
-          <div className="form-full">
-            <ErrorMessage error={error} />
-          </div>
-        )}
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="rule-form-submit">
-            {busy ? t('common.saving') : t('common.save')}
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormButtons placement="form" busy={busy} onCancel={onClose} submitTestid="rule-form-submit" />
       </form>
     </Dialog>
   );
