@@ -10,12 +10,22 @@ import {
   type Policy,
   type Rule,
   type SoftwareCatalog,
+  type SoftwareItem,
 } from '@vigie/shared';
 import type { Datastore, DeriveFn, DeviceRecord, EvaluatedFinding } from '../store/datastore';
 import { timelineChanges } from './timeline';
 
 /** Distinct software items whose catalog verdict is remembered (a fleet has some tens of thousands). */
 const MAX_REMEMBERED_VERDICTS = 200_000;
+
+/**
+ * Every field of a software item in one string, each length-prefixed: unambiguous whatever the
+ * names hold, so one agent's crafted names can never take another item's verdict.
+ */
+function itemKey(item: SoftwareItem): string {
+  const field = (v: string | null) => (v === null ? '-' : `${v.length}:${v}`);
+  return `${field(item.source)}${field(item.scope)}${field(item.name)}${field(item.publisher)}${field(item.version)}${field(item.installedAt)}`;
+}
 
 export interface EvaluationInputs {
   authorisedUsb: AuthorisedUsb[];
@@ -49,20 +59,24 @@ export class PolicyEvaluator {
 
   /** The licenses module's catalog (normalisation rules + product approvals) replaces the legacy one. */
   setSoftwareCatalog(catalog: SoftwareCatalog): void {
-    // Verdicts kept per item, by every field of it, until the catalog changes: a device's next
-    // report lists the same applications, and normalising 300 items against the rules each time
-    // was a tenth of the collector's main thread. Bounded: past the bound, start over.
-    let verdicts = new Map<string, CatalogVerdict>();
+    // Verdicts kept until the catalog changes: by item object (a report whose software did not
+    // change shares the stored items), else by every field of the item (a device's next report
+    // lists mostly the same applications). Normalising 300 items against the rules each time was
+    // a tenth of the collector's main thread. Bounded: past the bound, start over.
+    const byItem = new WeakMap<object, CatalogVerdict>();
+    let byContent = new Map<string, CatalogVerdict>();
     this.catalog = {
       classify: (item) => {
-        // JSON, not a separator: one agent's crafted names must never collide with another's item.
-        const key = JSON.stringify([item.source, item.scope, item.name, item.publisher, item.version, item.installedAt]);
-        let verdict = verdicts.get(key);
+        let verdict = byItem.get(item);
+        if (verdict !== undefined) return verdict;
+        const key = itemKey(item);
+        verdict = byContent.get(key);
         if (verdict === undefined) {
           verdict = catalog.classify(item);
-          if (verdicts.size >= MAX_REMEMBERED_VERDICTS) verdicts = new Map();
-          verdicts.set(key, verdict);
+          if (byContent.size >= MAX_REMEMBERED_VERDICTS) byContent = new Map();
+          byContent.set(key, verdict);
         }
+        byItem.set(item, verdict);
         return verdict;
       },
     };

@@ -3,13 +3,15 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RawData } from 'ws';
 import { parseMessage, validateMessage, type Facts, type ParseResult } from '@vigie/shared';
-import { canonicalFacts, isPlainCanonical, primeStoredFacts } from '../util/canonical-json';
+import { canonicalFacts, canonicalSections, factsFromCanonical } from '../util/canonical-json';
 
 /** Canonical JSON of a full report's facts, as canonical-json computes it, and its hash. */
 export interface FactsCanonical {
   json: string;
   /** Its SHA-256 (the facts hash), computed on the worker too. */
   hash: string;
+  /** Each section's [key, start, end] in `json`: its canonical text is that slice. */
+  sections: [string, number, number][];
 }
 
 export interface FrameJob {
@@ -51,7 +53,8 @@ function factsCanonical(result: ParseResult): FactsCanonical | null {
   if (!result.ok || result.message.type !== 'report' || result.message.body.kind !== 'full') return null;
   // Not plain JSON data (never from JSON.parse): null, and the main thread's own path handles it.
   const { json, hash } = canonicalFacts(result.message.body.facts);
-  return isPlainCanonical(result.message.body.facts) ? { json, hash } : null;
+  const sections = canonicalSections(result.message.body.facts);
+  return sections ? { json, hash, sections } : null;
 }
 
 /** What the worker posts back: a full report's facts travel as their canonical text only. */
@@ -78,10 +81,7 @@ export function adopt(done: FrameDone): ParsedFrame {
 }
 
 function materialise(canonical: FactsCanonical): Facts {
-  const facts = JSON.parse(canonical.json) as Facts;
-  // Parsed from canonical text, so each section's plain JSON is its canonical text: the memo is primed with the worker's hash checked.
-  primeStoredFacts(facts, canonical.hash);
-  return facts;
+  return factsFromCanonical(canonical.json, canonical.hash, canonical.sections);
 }
 
 function bytesOf(data: RawData): Buffer {

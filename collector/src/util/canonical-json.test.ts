@@ -1,5 +1,5 @@
 import { factsHash, sampleFacts, type Facts } from '@vigie/shared';
-import { canonicalFacts, canonicalJson, primeStoredFacts } from './canonical-json';
+import { canonicalFacts, canonicalJson, canonicalSections, factsFromCanonical, primeStoredFacts } from './canonical-json';
 
 /** The same data with every object's keys in reverse order. */
 function reversed<T>(value: T): T {
@@ -60,5 +60,18 @@ describe('primeStoredFacts', () => {
     const stored = JSON.parse(JSON.stringify(f)) as Facts;
     expect(primeStoredFacts(stored, factsHash(f))).toBe(false);
     expect(canonicalFacts(stored).hash).toBe(factsHash(f));
+  });
+});
+
+describe('canonical JSON: facts rebuilt from their text, section by section', () => {
+  it('gives the same facts, text and hash, without hashing again', () => {
+    const facts = sampleFacts();
+    const { json, hash } = canonicalFacts(facts);
+    const sections = canonicalSections(facts)!;
+    for (const [key, start, end] of sections) expect(JSON.parse(json.slice(start, end))).toEqual(JSON.parse(JSON.stringify((facts as Record<string, unknown>)[key])));
+    const rebuilt = factsFromCanonical(json, hash, sections);
+    expect(rebuilt).toEqual(JSON.parse(JSON.stringify(facts)));
+    expect(canonicalFacts(rebuilt)).toEqual({ json, hash });
+    expect(hash).toBe(factsHash(facts));
   });
 });

@@ -156,9 +156,47 @@ export function canonicalFacts(facts: Facts | PartialFacts, previous?: Facts | n
   return { json, hash };
 }
 
-/** Whether canonicalFacts took the fast, memoised path for these facts (plain JSON data), not shared's fallback. */
-export function isPlainCanonical(facts: object): boolean {
-  return memo.has(facts);
+/**
+ * Where each section's canonical text sits in the facts' canonical JSON (as canonicalTop lays it
+ * out), so the facts can be rebuilt from the text section by section (factsFromCanonical). Null
+ * when canonicalFacts did not take the fast path for these facts.
+ */
+export function canonicalSections(facts: object): [string, number, number][] | null {
+  if (!memo.has(facts)) return null;
+  const obj = facts as Record<string, unknown>;
+  const out: [string, number, number][] = [];
+  let at = 1; // after '{'
+  for (const key of Object.keys(obj).sort()) {
+    const text = canonicalJson(obj[key]);
+    if (text === null) return null;
+    if (text === undefined) continue;
+    if (out.length > 0) at += 1; // ','
+    const start = at + JSON.stringify(key).length + 1; // '"key":'
+    out.push([key, start, start + text.length]);
+    at = start + text.length;
+  }
+  return out;
+}
+
+/**
+ * Facts rebuilt from their canonical JSON and the sections' places in it: each section parsed
+ * from its own slice, which is its canonical text, so the memo needs no re-serialising nor
+ * re-hashing (the hash was computed where the text was).
+ */
+export function factsFromCanonical(json: string, hash: string, sections: readonly [string, number, number][]): Facts {
+  const facts: Record<string, unknown> = {};
+  for (const [key, start, end] of sections) {
+    const text = json.slice(start, end);
+    const value = JSON.parse(text) as unknown;
+    if (typeof value === 'object' && value !== null) {
+      memo.set(value, text);
+      native.set(value, text);
+    }
+    facts[key] = value;
+  }
+  memo.set(facts, json);
+  hashes.set(facts, hash);
+  return facts as unknown as Facts;
 }
 
 /**
