@@ -100,6 +100,35 @@ function toDevice(r: DeviceRow): DeviceRecord {
   };
 }
 
+/** A findings row joined with its device's hostname, org and owner. */
+interface FindingRow {
+  device_id: string;
+  hostname: string;
+  org: string;
+  owner: string | null;
+  rule_id: string;
+  status: FindingStatus;
+  severity: Severity;
+  evidence: string;
+  issp: string;
+  updated_at: string;
+}
+
+function toFinding(r: FindingRow): FindingRecord {
+  return {
+    deviceId: r.device_id,
+    hostname: r.hostname,
+    org: r.org,
+    owner: r.owner,
+    ruleId: r.rule_id,
+    status: r.status,
+    severity: r.severity,
+    evidence: r.evidence,
+    issp: JSON.parse(r.issp) as string[],
+    updatedAt: r.updated_at,
+  };
+}
+
 interface NcRow {
   id: number;
   device_id: string;
@@ -613,19 +642,7 @@ export class SqliteStore implements Datastore {
                                  WHERE f.device_id = ? AND d.revoked = 0 ORDER BY f.rule_id LIMIT ?`),
       ncs: this.db.prepare(`${NC_SELECT} WHERE n.device_id = @deviceId AND d.revoked = 0 AND n.resolved_at IS NULL ORDER BY n.first_seen_at DESC, n.id DESC LIMIT @limit`),
     });
-    const rows = st.findings.all(deviceId, limit) as { device_id: string; hostname: string; org: string; owner: string | null; rule_id: string; status: FindingStatus; severity: Severity; evidence: string; issp: string; updated_at: string }[];
-    const findings = rows.map((r) => ({
-      deviceId: r.device_id,
-      hostname: r.hostname,
-      org: r.org,
-      owner: r.owner,
-      ruleId: r.rule_id,
-      status: r.status,
-      severity: r.severity,
-      evidence: r.evidence,
-      issp: JSON.parse(r.issp) as string[],
-      updatedAt: r.updated_at,
-    }));
+    const findings = (st.findings.all(deviceId, limit) as FindingRow[]).map(toFinding);
     const nonconformities = (st.ncs.all({ deviceId, now: now.toISOString(), limit }) as NcRow[]).map(toNonconformity);
     return { findings, nonconformities };
   }
@@ -778,33 +795,8 @@ export class SqliteStore implements Datastore {
     const total = (this.db.prepare(`SELECT COUNT(*) AS n ${from} ${where}`).get(where.params) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT f.*, d.hostname, d.org, d.owner ${from} ${where} ORDER BY d.hostname COLLATE NOCASE, f.device_id, f.rule_id LIMIT @limit OFFSET @offset`)
-      .all({ ...where.params, limit: query.limit, offset: query.offset }) as {
-      device_id: string;
-      hostname: string;
-      org: string;
-      owner: string | null;
-      rule_id: string;
-      status: FindingStatus;
-      severity: Severity;
-      evidence: string;
-      issp: string;
-      updated_at: string;
-    }[];
-    return {
-      total,
-      items: rows.map((r) => ({
-        deviceId: r.device_id,
-        hostname: r.hostname,
-        org: r.org,
-        owner: r.owner,
-        ruleId: r.rule_id,
-        status: r.status,
-        severity: r.severity,
-        evidence: r.evidence,
-        issp: JSON.parse(r.issp) as string[],
-        updatedAt: r.updated_at,
-      })),
-    };
+      .all({ ...where.params, limit: query.limit, offset: query.offset }) as FindingRow[];
+    return { total, items: rows.map(toFinding) };
   }
 
   async listNonconformities(query: NonconformityQuery, now: Date): Promise<Page<NonconformityRecord>> {
