@@ -147,6 +147,10 @@ describe('licenses API', () => {
 
     const good = bad.replace('many', '5');
     expect((await call('POST', '/licenses/import?dryRun=true', { token, rawBody: good })).json).toMatchObject({ valid: 2, invalid: 0, imported: 0 });
+    // A file over the import limit (2 MB) is refused whole, with a message naming the limit.
+    const huge = await call('POST', '/licenses/import?dryRun=true', { token, rawBody: `${good}\n${'x,'.repeat(1_100_000)}` });
+    expect(huge.status).toBe(413);
+    expect(huge.json.error).toMatchObject({ code: 'too-large', message: `the file is over ${2 * 1024 * 1024} bytes` });
     expect((await call('GET', '/licenses', { token })).json.items).toEqual([]);
     expect((await call('POST', '/licenses/import?dryRun=false', { token, rawBody: good })).json).toMatchObject({ valid: 2, imported: 2 });
 

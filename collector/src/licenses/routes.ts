@@ -1,10 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { approvalStatus } from '@vigie/shared';
 import { canSeeOrg, type AuthUser } from '../auth/service';
 import { publishEvaluation } from '../ingest/agent-session';
 import type { ApiDeps, Ctx, Handler } from '../server/api/routes';
-import { ApiError, validate } from '../server/api/http';
+import { ApiError, readTextBody, validate } from '../server/api/http';
 import type { Role } from '../store/datastore';
 import { previewImport } from './csv-import';
 import { reportCsv, reportPdf } from './export';
@@ -77,33 +76,6 @@ const licensePatch = z
   .refine((v) => Object.keys(v).length > 0, 'give at least one field');
 const reportQuery = z.object({ expiringWithinDays: z.coerce.number().int().min(0).max(3650).default(60) });
 const importQuery = z.object({ dryRun: z.enum(['true', 'false']).default('true') });
-
-/** The CSV body of an import, as text, up to `limit` bytes. */
-function readText(req: IncomingMessage, limit: number): Promise<string | ApiError> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) {
-        done = true;
-        resolve(new ApiError('too-large', `the file is over ${limit} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks).toString('utf8'));
-      done = true;
-    });
-    req.on('error', () => {
-      if (!done) resolve(new ApiError('bad-request', 'the request body could not be read'));
-      done = true;
-    });
-  });
-}
 
 /** Devices named per line in the JSON report; the drill-down and the CSV name them all. */
 export const REPORT_BEYOND_DEVICES = 100;
@@ -246,7 +218,7 @@ export function registerLicenseRoutes(input: { route: RouteFn; body: BodyFn; dep
 
   route('POST', '/licenses/import', EDITORS, async (ctx) => {
     const q = ok(validate(importQuery, ctx.query));
-    const text = ok(await readText(ctx.req, IMPORT_LIMIT));
+    const text = ok(await readTextBody(ctx.req, IMPORT_LIMIT, 'the file'));
     const preview = previewImport(text, (org) => mayHold(ctx.user, org));
     if (preview.fileErrors.length) throw new ApiError('bad-request', 'the file cannot be imported', preview.fileErrors.map((message) => ({ path: 'file', message })));
     let imported = 0;

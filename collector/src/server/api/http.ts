@@ -41,13 +41,17 @@ export function sendError(res: ServerResponse, error: ApiError): void {
   sendJson(res, error.status, { error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) } });
 }
 
-/** Reads a JSON body up to `limit` bytes; larger bodies are refused as soon as they pass it. */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown | ApiError> {
+/**
+ * A request body as UTF-8 text, refused past `limit` bytes (by its declared length when given,
+ * else as it arrives); `what` names it in the error ("the body", "the file").
+ */
+export function readTextBody(req: IncomingMessage, limit: number, what = 'the body'): Promise<string | ApiError> {
   return new Promise((resolve) => {
+    const tooLarge = () => new ApiError('too-large', `${what} is over ${limit} bytes`);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
-      resolve(new ApiError('too-large', `the body is over ${limit} bytes`));
+      resolve(tooLarge());
       return;
     }
     const chunks: Buffer[] = [];
@@ -58,7 +62,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       size += chunk.length;
       if (size > limit) {
         done = true;
-        resolve(new ApiError('too-large', `the body is over ${limit} bytes`));
+        resolve(tooLarge());
         return;
       }
       chunks.push(chunk);
@@ -66,19 +70,25 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     req.on('end', () => {
       if (done) return;
       done = true;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch (e) {
-        resolve(new ApiError('bad-request', `the body is not JSON: ${(e as Error).message}`));
-      }
+      resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', () => {
       if (!done) resolve(new ApiError('bad-request', 'the request body could not be read'));
       done = true;
     });
   });
+}
+
+/** The JSON body (undefined when empty), refused past `limit` bytes. */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown | ApiError> {
+  const text = await readTextBody(req, limit);
+  if (text instanceof ApiError) return text;
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    return new ApiError('bad-request', `the body is not JSON: ${(e as Error).message}`);
+  }
 }
 
 /** Validates with a zod schema; a failure is a 400 that lists what is wrong and where. */
