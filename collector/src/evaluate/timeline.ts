@@ -37,6 +37,18 @@ function sameSection(before: unknown, after: unknown, section: SectionName): boo
   return factsHash({ [section]: before }) === factsHash({ [section]: after });
 }
 
+/** Each item's name and version as the timeline shows it, per item object: a device's next report shares its unchanged items. */
+const itemLabels = new WeakMap<object, string>();
+
+function itemLabel(item: { name: string; version: string | null }): string {
+  let label = itemLabels.get(item);
+  if (label === undefined) {
+    label = item.version ? `${item.name} ${item.version}` : item.name;
+    itemLabels.set(item, label);
+  }
+  return label;
+}
+
 function describe(section: SectionName, previous: Facts, next: Facts): string {
   const before = previous[section];
   const after = next[section];
@@ -60,9 +72,8 @@ function describe(section: SectionName, previous: Facts, next: Facts): string {
       return `enabled ${a.enabled ?? '?'}, idle ${a.idleSeconds ?? '?'} s, grace ${a.graceSeconds ?? '?'} s, password ${a.requirePassword ?? '?'} (${a.source})`;
     }
     case 'software': {
-      const key = (i: { name: string; version: string | null }) => (i.version ? `${i.name} ${i.version}` : i.name);
-      const b = new Set((previous.software as Exclude<Facts['software'], { unknown: true }>).items.map(key));
-      const a = new Set((next.software as Exclude<Facts['software'], { unknown: true }>).items.map(key));
+      const b = new Set((previous.software as Exclude<Facts['software'], { unknown: true }>).items.map(itemLabel));
+      const a = new Set((next.software as Exclude<Facts['software'], { unknown: true }>).items.map(itemLabel));
       const added = [...a].filter((x) => !b.has(x)).sort();
       const removed = [...b].filter((x) => !a.has(x)).sort();
       const parts: string[] = [];

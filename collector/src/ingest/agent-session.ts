@@ -124,7 +124,7 @@ export class AgentSession {
       case 'enroll':
         return this.onEnroll(message);
       case 'report':
-        return this.whenAuthenticated((device) => this.onReport(device, message, parsed.factsHash));
+        return this.whenAuthenticated((device) => this.onReport(device, message, parsed));
       case 'usb-event':
         return this.whenAuthenticated((device) => this.onUsbEvent(device, message));
       case 'error':
@@ -233,11 +233,11 @@ export class AgentSession {
     this.accept(device, hello);
   }
 
-  private async onReport(device: DeviceRecord, report: ReportMessage, factsHash: string | undefined): Promise<void> {
+  private async onReport(device: DeviceRecord, report: ReportMessage, { factsHash, factsFrom }: ParsedFrame): Promise<void> {
     const { store, evaluator, now: clock } = this.deps;
     const inputs = await evaluator.inputsFor(device.org);
     const result = await store.applyReport(
-      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now: clock(), ...(factsHash ? { factsHash } : {}) },
+      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now: clock(), ...(factsHash ? { factsHash } : {}), ...(factsFrom ? { factsFrom } : {}) },
       evaluator.derive(inputs),
     );
     switch (result.status) {

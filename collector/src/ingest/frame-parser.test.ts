@@ -36,4 +36,27 @@ describe('frame parser: full reports from a worker', () => {
     const delta = roundTrip({ ...report(sampleFacts()), body: { kind: 'delta', baseHash: 'a'.repeat(64), sections: {} } });
     expect(delta.ok && delta.message.type === 'report' && delta.message.body.kind).toBe('delta');
   });
+
+  it('builds the facts against the previous ones: unchanged sections and software items are the previous objects', () => {
+    const withItems = (): Facts =>
+      sampleFacts({
+        software: {
+          items: Array.from({ length: 5 }, (_, n) => ({ name: `App ${n}`, version: `${n}.0`, publisher: 'Vendor', source: 'dpkg' as const, scope: 'machine' as const, installedAt: null })),
+        },
+      });
+    const previous = roundTrip(report(withItems()));
+    if (!previous.ok || previous.message.type !== 'report' || previous.message.body.kind !== 'full') throw new Error('expected a full report');
+    const before = previous.message.body.facts;
+    const changed = withItems();
+    const items = (f: Facts) => (f.software as { items: { name: string; version: string | null }[] }).items;
+    items(changed)[0]!.version = '999.1';
+    const next = roundTrip(report(changed));
+    const built = next.factsFrom!(before);
+    expect(built).toEqual(JSON.parse(JSON.stringify(changed)));
+    expect(built.encryption).toBe(before.encryption);
+    expect(items(built)[0]).not.toBe(items(before)[0]);
+    expect(items(built).slice(1).every((item, i) => item === items(before)[i + 1])).toBe(true);
+    // body.facts is the same build.
+    expect(next.ok && next.message.type === 'report' && next.message.body.kind === 'full' && next.message.body.facts).toBe(built);
+  });
 });

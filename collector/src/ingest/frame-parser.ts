@@ -28,7 +28,11 @@ export type FrameDone = { id: number; result: ParseResult; canonical: FactsCanon
  * compares it with the stored hash, so a report that repeats the stored facts is recognised
  * without building its facts on the main thread at all (see adopt).
  */
-export type ParsedFrame = ParseResult & { factsHash?: string };
+export type ParsedFrame = ParseResult & {
+  factsHash?: string;
+  /** Builds a full report's facts from the worker's text, sharing what did not change with the device's previous facts. */
+  factsFrom?: (previous: Facts | null) => Facts;
+};
 
 /**
  * parseMessage for a frame as ws hands it over: the size is checked on its bytes,
@@ -76,12 +80,9 @@ export function adopt(done: FrameDone): ParsedFrame {
   if (!canonical || !result.ok || result.message.type !== 'report' || result.message.body.kind !== 'full') return result;
   const body = result.message.body;
   let facts: Facts | undefined;
-  Object.defineProperty(body, 'facts', { enumerable: true, configurable: true, get: () => (facts ??= materialise(canonical)) });
-  return { ...result, factsHash: canonical.hash };
-}
-
-function materialise(canonical: FactsCanonical): Facts {
-  return factsFromCanonical(canonical.json, canonical.hash, canonical.sections);
+  const build = (previous: Facts | null): Facts => (facts ??= factsFromCanonical(canonical.json, canonical.hash, canonical.sections, previous));
+  Object.defineProperty(body, 'facts', { enumerable: true, configurable: true, get: () => build(null) });
+  return { ...result, factsHash: canonical.hash, factsFrom: build };
 }
 
 function bytesOf(data: RawData): Buffer {

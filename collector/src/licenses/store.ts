@@ -283,6 +283,12 @@ export class LicenseStore {
   private installs = new Map<number, ProductInstalls>();
   /** The open over-deployment findings as this connection last wrote them, by product and org (see syncOverDeployments). */
   private findingsWritten = new Map<string, WrittenFinding>();
+  /**
+   * Each software item's entry id in the table it was looked up in: the collector shares unchanged
+   * items between a device's reports (collector/src/util/canonical-json.ts), so a report that
+   * updates one application looks up one entry. A reloaded table (after a rollback) misses.
+   */
+  private readonly entryOfItem = new WeakMap<SoftwareItem, { table: EntryTable; osKey: string; id: number }>();
 
   constructor(readonly db: Database) {
     // The devices a products query counts (the viewer's orgs, not revoked), with the person each
@@ -542,6 +548,14 @@ export class LicenseStore {
   }
 
   private entryId(normaliser: Normaliser, t: EntryTable, item: SoftwareItem, osKey: string): number {
+    const remembered = this.entryOfItem.get(item);
+    if (remembered !== undefined && remembered.table === t && remembered.osKey === osKey) return remembered.id;
+    const id = this.lookUpEntry(normaliser, t, item, osKey);
+    this.entryOfItem.set(item, { table: t, osKey, id });
+    return id;
+  }
+
+  private lookUpEntry(normaliser: Normaliser, t: EntryTable, item: SoftwareItem, osKey: string): number {
     const publisher = item.publisher ?? '';
     const version = item.version ?? '';
     const known = t.find(osKey, item.name, publisher, version);

@@ -88,6 +88,11 @@ export interface ApplyReportInput {
    * ones are then recognised without reading body.facts.
    */
   factsHash?: string;
+  /**
+   * Builds a full report's facts (body.facts) given the device's previous facts, so that what did
+   * not change is shared with them instead of parsed again (the frame parser's; collector/src/util/canonical-json.ts).
+   */
+  factsFrom?: (previous: Facts | null) => Facts;
 }
 
 export type ApplyReportResult =

@@ -75,3 +75,81 @@ describe('canonical JSON: facts rebuilt from their text, section by section', ()
     expect(hash).toBe(factsHash(facts));
   });
 });
+
+describe('canonical JSON: facts rebuilt sharing what did not change with the previous facts', () => {
+  type Item = { installedAt: string | null; name: string; publisher: string | null; scope: string; source: string; version: string | null };
+  const awkward = ['a "quoted" name', 'back\\slash\\', 'ends with \\"', '{braces} [brackets], commas', 'é😀\u0001\n\t', '\\\\"', ''];
+  const item = (n: number, version = `${n}.0`): Item => ({
+    installedAt: n % 3 === 0 ? null : '2026-01-02',
+    name: `${awkward[n % awkward.length]} app ${n}`,
+    publisher: n % 2 ? `Publisher "${n}" \\ {}` : null,
+    scope: 'machine',
+    source: 'dpkg',
+    version,
+  });
+  const withItems = (items: Item[]): Facts => ({ ...sampleFacts(), software: { items } }) as unknown as Facts;
+  function rebuild(facts: Facts, previous: Facts | null): Facts {
+    const { json, hash } = canonicalFacts(facts);
+    return factsFromCanonical(json, hash, canonicalSections(facts)!, previous);
+  }
+  const items = (f: Facts) => (f.software as unknown as { items: Item[] }).items;
+
+  it('equals a plain parse, takes unchanged sections and unchanged items from the previous facts, and builds the rest', () => {
+    const before = rebuild(withItems(Array.from({ length: 40 }, (_, n) => item(n))), null);
+    const changed = Array.from({ length: 40 }, (_, n) => item(n));
+    changed[7] = item(7, '7.1');
+    changed.splice(20, 1);
+    changed.push(item(99));
+    const next = withItems(changed);
+    const rebuilt = rebuild(next, before);
+    expect(rebuilt).toEqual(JSON.parse(JSON.stringify(next)));
+    expect(rebuilt.encryption).toBe(before.encryption);
+    expect(rebuilt.software).not.toBe(before.software);
+    const shared = items(rebuilt).filter((x) => items(before).includes(x));
+    expect(shared).toHaveLength(38);
+    expect(items(rebuilt)[7]).not.toBe(items(before)[7]);
+    expect(items(rebuilt).at(-1)).toEqual(item(99));
+    // The rebuilt facts canonicalise to the worker's text: the memo entries are right.
+    expect(canonicalFacts(rebuilt).hash).toBe(factsHash(next));
+    expect(canonicalJson(rebuilt.software)).toBe(JSON.stringify(JSON.parse(JSON.stringify(next.software))));
+  });
+
+  it('gives the plain parse for random edits of awkward strings, chained report after report', () => {
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let list = Array.from({ length: 30 }, (_, n) => item(n));
+    let previous: Facts | null = null;
+    for (let round = 0; round < 40; round++) {
+      list = list.map((x, n) => (random(5) === 0 ? item(n + 100 * round, `${round}.${random(9)}`) : x));
+      if (random(3) === 0) list = list.slice(0, Math.max(0, list.length - random(4)));
+      if (random(3) === 0) list = [...list, item(1000 + round)];
+      if (round % 13 === 0) list = [];
+      const facts = withItems(list);
+      const rebuilt: Facts = rebuild(facts, previous);
+      expect(rebuilt).toEqual(JSON.parse(JSON.stringify(facts)));
+      expect(canonicalFacts(rebuilt).hash).toBe(factsHash(facts));
+      previous = rebuilt;
+    }
+  });
+
+  it('finds the unchanged items after an application installed or removed shifts the list', () => {
+    const list = Array.from({ length: 10 }, (_, n) => item(n + 1));
+    const before = rebuild(withItems(list), null);
+    const installed = rebuild(withItems([item(0), ...list]), before);
+    expect(items(installed).filter((x) => items(before).includes(x))).toHaveLength(10);
+    const removed = rebuild(withItems(list.slice(1)), before);
+    expect(items(removed).filter((x) => items(before).includes(x))).toHaveLength(9);
+    const both = rebuild(withItems([...list.slice(0, 4), item(50), ...list.slice(5)]), before);
+    expect(items(both).filter((x) => items(before).includes(x))).toHaveLength(9);
+  });
+
+  it('compares against previous facts parsed from the store (no memo yet)', () => {
+    const stored = JSON.parse(canonicalFacts(withItems([item(1), item(2)])).json) as Facts;
+    const rebuilt = rebuild(withItems([item(1), item(3)]), stored);
+    expect(items(rebuilt)[0]).toBe(items(stored)[0]);
+    expect(items(rebuilt)[1]).toEqual(item(3));
+  });
+});

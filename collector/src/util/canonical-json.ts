@@ -182,21 +182,80 @@ export function canonicalSections(facts: object): [string, number, number][] | n
  * Facts rebuilt from their canonical JSON and the sections' places in it: each section parsed
  * from its own slice, which is its canonical text, so the memo needs no re-serialising nor
  * re-hashing (the hash was computed where the text was).
+ *
+ * With `previous` (the device's stored facts), what did not change is shared with it: a section
+ * whose text is the previous one's is the previous object, not parsed again, and in a section that
+ * changed, each array element equal to the previous array's is the previous element. A report that
+ * updates one application thus has one new software item, not 300, and everything memoised per
+ * item downstream (catalog verdicts, licenses entries, timeline labels) is found again.
  */
-export function factsFromCanonical(json: string, hash: string, sections: readonly [string, number, number][]): Facts {
+export function factsFromCanonical(json: string, hash: string, sections: readonly [string, number, number][], previous?: Facts | null): Facts {
   const facts: Record<string, unknown> = {};
+  const prev = previous as unknown as Record<string, unknown> | null | undefined;
   for (const [key, start, end] of sections) {
     const text = json.slice(start, end);
-    const value = JSON.parse(text) as unknown;
-    if (typeof value === 'object' && value !== null) {
-      memo.set(value, text);
-      native.set(value, text);
+    const before = prev?.[key];
+    let value: unknown;
+    if (typeof before === 'object' && before !== null && memo.get(before) === text) value = before;
+    else {
+      value = JSON.parse(text) as unknown;
+      if (isPlainObject(value) && isPlainObject(before)) shareElements(value, before);
+      if (typeof value === 'object' && value !== null) {
+        memo.set(value, text);
+        native.set(value, text);
+      }
     }
     facts[key] = value;
   }
   memo.set(facts, json);
   hashes.set(facts, hash);
   return facts as unknown as Facts;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * In a section just parsed, each element of an array member that equals an element of the same
+ * member of the previous section is replaced by that element. Arrays are walked side by side
+ * (an application updated, installed or removed shifts the rest by one at most), and only flat
+ * elements are compared, field by field, which costs far less than parsing them did.
+ */
+function shareElements(section: Record<string, unknown>, previous: Record<string, unknown>): void {
+  for (const key in section) {
+    const next = section[key];
+    const before = previous[key];
+    if (!Array.isArray(next) || !Array.isArray(before)) continue;
+    let j = 0;
+    for (let i = 0; i < next.length && j < before.length; i++) {
+      const element = next[i] as unknown;
+      if (flatEqual(element, before[j])) next[i] = before[j++];
+      else if (j + 1 < before.length && flatEqual(element, before[j + 1])) {
+        // One removed before this element.
+        next[i] = before[j + 1];
+        j += 2;
+      } else if (!(i + 1 < next.length && flatEqual(next[i + 1], before[j]))) j++;
+      // else: this element was inserted; the next one meets before[j].
+    }
+  }
+}
+
+/**
+ * Two plain objects with the same members, all primitive: equal content, so equal canonical text.
+ * (A member of `a` that `b` lacks reads as undefined or as something inherited, never a JSON primitive.)
+ */
+function flatEqual(a: unknown, b: unknown): boolean {
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    const v = a[k];
+    if ((typeof v === 'object' && v !== null) || v !== b[k]) return false;
+  }
+  return true;
 }
 
 /**

@@ -538,7 +538,7 @@ export class SqliteStore implements Datastore {
       let facts: Facts;
       if (input.body.kind === 'full') {
         // The stored facts again, known by their hash: the report's own copy is never built.
-        facts = stored && input.factsHash === stored.hash ? stored.facts : input.body.facts;
+        facts = stored && input.factsHash === stored.hash ? stored.facts : (input.factsFrom?.(previous) ?? input.body.facts);
       } else {
         // A delta is only meaningful on the exact base it was computed from.
         if (!stored || !previous || stored.hash !== input.body.baseHash) return { status: 'need-full-report' };
