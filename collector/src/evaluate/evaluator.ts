@@ -8,6 +8,7 @@ import {
   type ConfigMessage,
   type OsName,
   type Policy,
+  type ReceivedUsbEvent,
   type Rule,
   type SoftwareCatalog,
   type SoftwareItem,
@@ -27,8 +28,13 @@ function itemKey(item: SoftwareItem): string {
   return `${field(item.source)}${field(item.scope)}${field(item.name)}${field(item.publisher)}${field(item.version)}${field(item.installedAt)}`;
 }
 
+/** USB events a device may send in the USB rule's look-back at most; a flood beyond it names the newest. */
+const MAX_RECENT_USB_EVENTS = 200;
+
 export interface EvaluationInputs {
   authorisedUsb: AuthorisedUsb[];
+  /** The device's USB events within the USB rules' look-back. */
+  usbEvents?: ReceivedUsbEvent[];
 }
 
 /**
@@ -103,16 +109,34 @@ export class PolicyEvaluator {
   }
 
   /** Reads what the evaluation needs from the store before the (synchronous) transaction starts. */
-  async inputsFor(org: string): Promise<EvaluationInputs> {
-    const usb = await this.store.listAuthorisedUsb(org);
-    return { authorisedUsb: usb.map((u) => ({ vendorId: u.vendorId, productId: u.productId, serial: u.serial })) };
+  async inputsFor(device: Pick<DeviceRecord, 'id' | 'org'>, now: Date): Promise<EvaluationInputs> {
+    const usb = await this.store.listAuthorisedUsb(device.org);
+    const lookback = this.usbLookbackHours();
+    const usbEvents = lookback > 0 ? await this.store.recentUsbEvents(device.id, new Date(now.getTime() - lookback * 3_600_000), MAX_RECENT_USB_EVENTS) : [];
+    return { authorisedUsb: usb.map((u) => ({ vendorId: u.vendorId, productId: u.productId, serial: u.serial })), usbEvents };
+  }
+
+  /** The longest look-back of the USB rules, in hours (0 without any). */
+  usbLookbackHours(): number {
+    return Math.max(0, ...this.policy.rules.map((r) => (r.check.kind === 'usb' ? r.check.lookbackHours : 0)));
+  }
+
+  /**
+   * Re-evaluates the USB rules when a USB event arrives, so a drive plugged in between two scans
+   * opens its non-conformity now and not at the next report; the device's other findings stay.
+   */
+  async reevaluateUsb(device: DeviceRecord, now: Date) {
+    const usbRules = new Set(this.policy.rules.filter((r) => r.check.kind === 'usb').map((r) => r.id));
+    if (usbRules.size === 0) return null;
+    const derive = this.derive(await this.inputsFor(device, now));
+    return this.store.reevaluateDevice(device.id, (input) => ({ findings: derive(input).findings.filter((f) => usbRules.has(f.ruleId)), timeline: [] }), now, { partial: true });
   }
 
   derive(inputs: EvaluationInputs): DeriveFn {
     return ({ device, previous, facts, lastSeenAt, now }) => {
       const findings = evaluate(
         facts,
-        { ciatLevel: device.ciatLevel, org: device.org, authorisedUsb: inputs.authorisedUsb, softwareCatalog: this.catalog, lastSeenAt, os: device.os },
+        { ciatLevel: device.ciatLevel, org: device.org, authorisedUsb: inputs.authorisedUsb, softwareCatalog: this.catalog, lastSeenAt, os: device.os, usbEvents: inputs.usbEvents ?? [] },
         this.policy,
         now,
       );
@@ -122,7 +146,7 @@ export class PolicyEvaluator {
   }
 
   async reevaluate(device: DeviceRecord, now: Date) {
-    return this.store.reevaluateDevice(device.id, this.derive(await this.inputsFor(device.org)), now);
+    return this.store.reevaluateDevice(device.id, this.derive(await this.inputsFor(device, now)), now);
   }
 
   /** The check-in rules: the silent-device sweep evaluates them from lastSeenAt alone. */

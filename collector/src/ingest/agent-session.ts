@@ -235,9 +235,10 @@ export class AgentSession {
 
   private async onReport(device: DeviceRecord, report: ReportMessage, { factsHash, factsFrom }: ParsedFrame): Promise<void> {
     const { store, evaluator, now: clock } = this.deps;
-    const inputs = await evaluator.inputsFor(device.org);
+    const now = clock();
+    const inputs = await evaluator.inputsFor(device, now);
     const result = await store.applyReport(
-      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now: clock(), ...(factsHash ? { factsHash } : {}), ...(factsFrom ? { factsFrom } : {}) },
+      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now, ...(factsHash ? { factsHash } : {}), ...(factsFrom ? { factsFrom } : {}) },
       evaluator.derive(inputs),
     );
     switch (result.status) {
@@ -286,9 +287,15 @@ export class AgentSession {
   }
 
   private async onUsbEvent(device: DeviceRecord, message: UsbEventMessage): Promise<void> {
-    const status = await this.deps.store.recordUsbEvent({ deviceId: device.id, eventId: message.eventId, event: message.event, now: this.deps.now() });
+    const now = this.deps.now();
+    const status = await this.deps.store.recordUsbEvent({ deviceId: device.id, eventId: message.eventId, event: message.event, now });
     this.send({ type: 'ack', id: message.eventId, status });
-    if (status === 'stored') this.deps.live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
+    if (status !== 'stored') return;
+    // An unauthorised drive opens its non-conformity now, and the employee's tray shows it now.
+    const result = message.event.action === 'disconnected' ? null : await this.deps.evaluator.reevaluateUsb(device, now);
+    if (!result) return this.deps.live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
+    publishEvaluation(this.deps.live, result);
+    if (result.opened.length > 0 || result.resolved.length > 0 || result.statusChanged) await this.sendStatus(device.id);
   }
 
   private send(message: Message): void {

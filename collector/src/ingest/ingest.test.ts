@@ -167,6 +167,43 @@ describe('agent ingest over WSS', () => {
     expect(await t.store.listUsbEvents(deviceId, 10)).toHaveLength(1);
   });
 
+  it('opens the non-conformity of an unauthorised drive when its USB event arrives, and keeps it for the look-back, whatever the scans see', async () => {
+    const { agent, deviceId } = await t.enrol();
+    agent.send(fullReport(sampleFacts()));
+    expect(await agent.next()).toMatchObject({ type: 'ack', status: 'stored' });
+    expect((await agent.next<StatusMessage>()).findings.find((f) => f.ruleId === 'usb-storage')?.status).toBe('pass');
+
+    // Plugged in and out between two scans: only the events tell.
+    const stick = { vendorId: '0781', productId: '5581', vendor: 'SanDisk', product: 'Ultra', serial: 'S1', storage: true, mountPoints: ['/media/alice/S'] };
+    const eventId = randomUUID();
+    agent.send({ type: 'usb-event', eventId, event: { at: '2026-03-02T08:59:30.000Z', action: 'mounted', user: 'alice', device: stick } });
+    expect(await agent.next<AckMessage>()).toEqual({ type: 'ack', id: eventId, status: 'stored' });
+    const status = await agent.next<StatusMessage>();
+    expect(status.findings.find((f) => f.ruleId === 'usb-storage')).toMatchObject({
+      status: 'fail',
+      evidence: 'Unauthorised USB storage used: SanDisk Ultra [0781:5581 s/n S1] at 2026-03-02T08:59:30.000Z by alice',
+      firstSeenAt: t.clock.now.toISOString(),
+    });
+    const open = await t.store.listNonconformities({ scope: null, deviceId, rule: 'usb-storage', status: 'open', limit: 10, offset: 0 }, t.clock.now);
+    expect(open.total).toBe(1);
+    // Only the USB rule was evaluated again: the other findings did not move.
+    expect(status.findings.filter((f) => f.status === 'fail').map((f) => f.ruleId)).toEqual(['usb-storage']);
+
+    // The next scan sees no drive: the event still counts.
+    t.clock.now = new Date(t.clock.now.getTime() + 3_600_000);
+    agent.send(fullReport(sampleFacts(), randomUUID(), 2));
+    expect(await agent.next()).toMatchObject({ type: 'ack', status: 'stored' });
+    expect((await agent.next<StatusMessage>()).findings.find((f) => f.ruleId === 'usb-storage')?.status).toBe('fail');
+
+    // 24 hours after the collector received it, it no longer does, and the non-conformity is resolved.
+    t.clock.now = new Date(t.clock.now.getTime() + DAY_MS);
+    agent.send(fullReport(sampleFacts(), randomUUID(), 3));
+    expect(await agent.next()).toMatchObject({ type: 'ack', status: 'stored' });
+    expect((await agent.next<StatusMessage>()).findings.find((f) => f.ruleId === 'usb-storage')?.status).toBe('pass');
+    const resolved = await t.store.listNonconformities({ scope: null, deviceId, rule: 'usb-storage', status: 'resolved', limit: 10, offset: 0 }, t.clock.now);
+    expect(resolved.items[0]?.resolvedAt).toBe(t.clock.now.toISOString());
+  });
+
   it('answers malformed, invalid and oversized frames with typed errors and keeps serving', async () => {
     const { agent } = await t.enrol();
     agent.send('{"type": "report", ');

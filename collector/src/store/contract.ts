@@ -166,6 +166,20 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
         expect(await store.recordUsbEvent({ deviceId: d.id, eventId, event, now: at(1) })).toBe('duplicate');
         expect(await store.listUsbEvents(d.id, 10)).toEqual([{ eventId, receivedAt: T0.toISOString(), event }]);
       });
+
+      it('gives the USB events received since a time, newest first', async () => {
+        const d = await enrol();
+        const event = (serial: string) => ({ at: T0.toISOString(), action: 'connected' as const, user: null, device: { vendorId: '0781', productId: '5581', vendor: null, product: null, serial, storage: true, mountPoints: [] } });
+        await store.recordUsbEvent({ deviceId: d.id, eventId: randomUUID(), event: event('old'), now: T0 });
+        await store.recordUsbEvent({ deviceId: d.id, eventId: randomUUID(), event: event('new'), now: at(30) });
+        await store.recordUsbEvent({ deviceId: d.id, eventId: randomUUID(), event: event('newer'), now: at(31) });
+        const recent = await store.recentUsbEvents(d.id, at(30), 10);
+        expect(recent.map((r) => [r.event.device.serial, r.receivedAt.toISOString()])).toEqual([
+          ['newer', at(31).toISOString()],
+          ['new', at(30).toISOString()],
+        ]);
+        expect(await store.recentUsbEvents(d.id, at(30), 1)).toHaveLength(1);
+      });
     });
 
     describe('non-conformities', () => {

@@ -112,7 +112,7 @@ describe('the default ISSP pack', () => {
     const mouse: UsbDevice = { vendorId: '046d', productId: 'c077', vendor: 'Logitech', product: 'M105', serial: null, storage: false, mountPoints: [] };
     it('fails an unauthorised flash drive seen in events, naming it', () => {
       const usb = { devices: [mouse], events: [{ at: '2026-11-29T08:00:00Z', action: 'mounted' as const, device: stick, user: 'jd' }] };
-      expect(finding({ usb }, 'usb-storage')).toMatchObject({ status: 'fail', severity: 'high', evidence: 'Unauthorised USB storage used: SanDisk Ultra [0781:5581 s/n 4C530001]' });
+      expect(finding({ usb }, 'usb-storage')).toMatchObject({ status: 'fail', severity: 'high', evidence: 'Unauthorised USB storage used: SanDisk Ultra [0781:5581 s/n 4C530001] at 2026-11-29T08:00:00Z by jd' });
       expect(finding({ usb }, 'usb-storage', { ciatLevel: 4 }).severity).toBe('critical');
     });
     it('passes an authorised drive and a mouse', () => {
@@ -125,6 +125,42 @@ describe('the default ISSP pack', () => {
     });
     it('is unknown when the USB probe could not tell', () => {
       expect(finding({ usb: { unknown: true, reason: 'sysfs not readable' } }, 'usb-storage').status).toBe('unknown');
+    });
+
+    describe('USB events sent as they happened, between two scans', () => {
+      const plugged = (hoursAgo: number, action: 'connected' | 'mounted' | 'disconnected' = 'mounted') => ({
+        event: { at: '2026-11-29T07:12:00Z', action, device: stick, user: 'jd' },
+        receivedAt: new Date(now.getTime() - hoursAgo * 3_600_000),
+      });
+      const nothingNow = { usb: { devices: [mouse], events: [] } };
+      it('fails for 24 hours after the collector received a connection of an unauthorised drive, though the scan saw none', () => {
+        expect(finding(nothingNow, 'usb-storage', { usbEvents: [plugged(2)] })).toMatchObject({
+          status: 'fail',
+          evidence: 'Unauthorised USB storage used: SanDisk Ultra [0781:5581 s/n 4C530001] at 2026-11-29T07:12:00Z by jd',
+        });
+        expect(finding(nothingNow, 'usb-storage', { usbEvents: [plugged(23.9)] }).status).toBe('fail');
+        expect(finding(nothingNow, 'usb-storage', { usbEvents: [plugged(24.1)] }).status).toBe('pass');
+      });
+      it('ignores removals, authorised drives, and other devices than storage', () => {
+        expect(finding(nothingNow, 'usb-storage', { usbEvents: [plugged(1, 'disconnected')] }).status).toBe('pass');
+        expect(finding(nothingNow, 'usb-storage', { usbEvents: [plugged(1)], authorisedUsb: [{ vendorId: '0781', productId: '5581' }] })).toMatchObject({
+          status: 'pass',
+          evidence: 'Only authorised USB mass storage was used',
+        });
+        const keyboard = { ...plugged(1), event: { ...plugged(1).event, device: mouse } };
+        expect(finding(nothingNow, 'usb-storage', { usbEvents: [keyboard] })).toMatchObject({ status: 'pass', evidence: 'No USB mass storage was used' });
+      });
+      it('fails on an event even when the scan could not read the USB devices', () => {
+        expect(finding({ usb: { unknown: true, reason: 'sysfs not readable' } }, 'usb-storage', { usbEvents: [plugged(1)] }).status).toBe('fail');
+      });
+      it('counts only the scans with a look-back of 0 hours', () => {
+        const noLookback = {
+          ...policy,
+          rules: policy.rules.map((r) => (r.check.kind === 'usb' ? { ...r, check: { ...r.check, lookbackHours: 0 } } : r)),
+        };
+        const f = evaluate({ ...sampleFacts(), ...nothingNow }, { ...context, usbEvents: [plugged(1)] }, noLookback, now).find((x) => x.ruleId === 'usb-storage');
+        expect(f?.status).toBe('pass');
+      });
     });
   });
 

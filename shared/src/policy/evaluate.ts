@@ -5,6 +5,7 @@ import {
   type PartialFacts,
   type SoftwareItem,
   type UsbDevice,
+  type UsbEvent,
   type Volume,
 } from '../facts';
 import { severityRank, type ApprovalStatus, type Check, type Policy, type Rule, type Severity } from './model';
@@ -46,6 +47,13 @@ export interface EvaluationContext {
   lastSeenAt?: Date | null;
   /** The device's OS when the facts do not carry it (a device section that is unknown). */
   os?: OsName;
+  /** USB events the agent sent as they happened, with when the collector received them; the USB rule reads the recent ones. */
+  usbEvents?: readonly ReceivedUsbEvent[];
+}
+
+export interface ReceivedUsbEvent {
+  event: UsbEvent;
+  receivedAt: Date;
 }
 
 const MAX_NAMES_IN_EVIDENCE = 5;
@@ -89,7 +97,7 @@ function runCheck(check: Check, facts: Facts | PartialFacts, context: Evaluation
     case 'software':
       return checkSoftware(check, facts.software, context.softwareCatalog);
     case 'usb':
-      return checkUsb(check, facts.usb, context.authorisedUsb);
+      return checkUsb(check, facts.usb, context.authorisedUsb, context.usbEvents ?? [], now);
     case 'checkin':
       return checkCheckin(check, context.lastSeenAt ?? null, now);
   }
@@ -215,20 +223,28 @@ export function isAuthorisedUsb(device: UsbDevice, authorised: readonly Authoris
   );
 }
 
-function checkUsb(check: Extract<Check, { kind: 'usb' }>, section: Facts['usb'] | undefined, authorised: readonly AuthorisedUsb[]): Outcome {
+function checkUsb(check: Extract<Check, { kind: 'usb' }>, section: Facts['usb'] | undefined, authorised: readonly AuthorisedUsb[], received: readonly ReceivedUsbEvent[], now: Date): Outcome {
+  const since = now.getTime() - check.lookbackHours * 3_600_000;
+  // Events are judged by when the collector received them, not by the agent's clock: an event delivered late still counts.
+  const recent = check.lookbackHours > 0 ? received.filter((r) => r.receivedAt.getTime() >= since && r.event.action !== 'disconnected') : [];
+  const offenders = new Map<string, string>();
+  const consider = (device: UsbDevice, when: string) => {
+    if (check.storageOnly && !device.storage) return;
+    if (isAuthorisedUsb(device, authorised)) return;
+    const key = `${device.vendorId}:${device.productId}:${device.serial ?? ''}`;
+    if (!offenders.has(key)) offenders.set(key, `${usbLabel(device)}${when}`);
+  };
+  const known = section !== undefined && !isUnknown(section);
+  if (known) {
+    for (const device of section.devices) consider(device, '');
+    for (const e of section.events) if (e.action !== 'disconnected') consider(e.device, ` at ${e.at}${e.user ? ` by ${e.user}` : ''}`);
+  }
+  for (const { event: e } of recent) consider(e.device, ` at ${e.at}${e.user ? ` by ${e.user}` : ''}`);
+  if (offenders.size > 0) return { status: 'fail', evidence: `Unauthorised USB storage used: ${namesList([...offenders.values()])}` };
+  // Nothing unauthorised seen, but the scan could not read the devices: that is not a pass.
   const gap = missing('USB', section);
-  if (gap || !section || isUnknown(section)) return gap ?? { status: 'unknown', evidence: 'No USB facts' };
-  const used = [...section.devices, ...section.events.filter((e) => e.action !== 'disconnected').map((e) => e.device)];
-  const offenders = new Map<string, UsbDevice>();
-  for (const device of used) {
-    if (check.storageOnly && !device.storage) continue;
-    if (isAuthorisedUsb(device, authorised)) continue;
-    offenders.set(`${device.vendorId}:${device.productId}:${device.serial ?? ''}`, device);
-  }
-  if (offenders.size > 0) {
-    return { status: 'fail', evidence: `Unauthorised USB storage used: ${namesList([...offenders.values()].map(usbLabel))}` };
-  }
-  const storage = used.filter((d) => d.storage).length;
+  if (gap || !known) return gap ?? { status: 'unknown', evidence: 'No USB facts' };
+  const storage = [...section.devices, ...section.events.filter((e) => e.action !== 'disconnected').map((e) => e.device), ...recent.map((r) => r.event.device)].filter((d) => d.storage).length;
   return { status: 'pass', evidence: storage === 0 ? 'No USB mass storage was used' : 'Only authorised USB mass storage was used' };
 }
 

@@ -60,6 +60,12 @@ export const usbCheck = z
     kind: z.literal('usb'),
     /** Only mass storage is covered by ISSP 9.10.3; keyboards and mice are not data carriers. */
     storageOnly: z.boolean().default(true),
+    /**
+     * USB connections the agent reported as they happened count for this many hours after the
+     * collector received them, so a drive plugged in and out between two scans is not missed;
+     * 0 counts only what the scans saw connected.
+     */
+    lookbackHours: z.number().int().min(0).max(24 * 90).default(24),
   })
   .strict();
 

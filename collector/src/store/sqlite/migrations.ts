@@ -467,6 +467,15 @@ DROP TABLE software_first_seen;
 INSERT INTO catalog_meta (key, value) VALUES ('inventory_rebuild', '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 `,
   },
+  {
+    // The USB rule looks back on the events received in the last hours (shared/src/policy/evaluate.ts),
+    // at every report of the device.
+    version: 5,
+    name: 'usb_events_by_received_time',
+    sql: `
+CREATE INDEX usb_events_device_received ON usb_events(device_id, received_at);
+`,
+  },
 ];
 
 export function migrate(db: Database, now: Date): number {
