@@ -1,5 +1,5 @@
 import { factsHash, sampleFacts, type Facts } from '@vigie/shared';
-import { canonicalFacts, canonicalJson, canonicalSections, factsFromCanonical, primeStoredFacts } from './canonical-json';
+import { canonicalFacts, canonicalJson, canonicalSections, factsFromCanonical, primeStoredFacts, shareUnchangedElements } from './canonical-json';
 
 /** The same data with every object's keys in reverse order. */
 function reversed<T>(value: T): T {
@@ -144,6 +144,17 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
     expect(items(removed).filter((x) => items(before).includes(x))).toHaveLength(9);
     const both = rebuild(withItems([...list.slice(0, 4), item(50), ...list.slice(5)]), before);
     expect(items(both).filter((x) => items(before).includes(x))).toHaveLength(9);
+  });
+
+  it('shares the unchanged items of a delta applied on the previous facts, and keeps its content and hash', () => {
+    const before = rebuild(withItems([item(1), item(2), item(3)]), null);
+    const delta = JSON.parse(JSON.stringify({ software: { items: [item(1), item(4), item(3)] } })) as Facts;
+    const facts = { ...before, ...delta } as Facts;
+    shareUnchangedElements(facts, before);
+    expect(items(facts)[0]).toBe(items(before)[0]);
+    expect(items(facts)[1]).toEqual(item(4));
+    expect(items(facts)[2]).toBe(items(before)[2]);
+    expect(canonicalFacts(facts).hash).toBe(factsHash(withItems([item(1), item(4), item(3)])));
   });
 
   it('compares against previous facts parsed from the store (no memo yet)', () => {

@@ -212,6 +212,22 @@ export function factsFromCanonical(json: string, hash: string, sections: readonl
   return facts as unknown as Facts;
 }
 
+/**
+ * For facts built another way (a delta applied on the previous facts): in each section that is
+ * not the previous object, the elements equal to the previous section's are made those elements,
+ * as factsFromCanonical does. Only for sections just parsed, which nobody else holds yet.
+ */
+export function shareUnchangedElements(facts: Facts, previous: Facts | null): void {
+  if (!previous) return;
+  const next = facts as unknown as Record<string, unknown>;
+  const prev = previous as unknown as Record<string, unknown>;
+  for (const key of Object.keys(next)) {
+    const section = next[key];
+    const before = prev[key];
+    if (section !== before && isPlainObject(section) && isPlainObject(before) && !memo.has(section)) shareElements(section, before);
+  }
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;

@@ -34,7 +34,7 @@ import type {
 } from '../datastore';
 import { WalCheckpointer } from './checkpointer';
 import { migrate } from './migrations';
-import { canonicalFacts, primeStoredFacts, shareUnchangedSections } from '../../util/canonical-json';
+import { canonicalFacts, primeStoredFacts, shareUnchangedElements, shareUnchangedSections } from '../../util/canonical-json';
 
 const DAY_MS = 86_400_000;
 /** Reports committed together at most (see applyReport): a batch runs as one synchronous block. */
@@ -544,6 +544,8 @@ export class SqliteStore implements Datastore {
         // A delta is only meaningful on the exact base it was computed from.
         if (!stored || !previous || stored.hash !== input.body.baseHash) return { status: 'need-full-report' };
         facts = applyDelta(previous, input.body.sections);
+        // The sections it carries were just parsed: their unchanged items become the stored ones (see canonical-json).
+        shareUnchangedElements(facts, previous);
       }
       // factsHash's canonical JSON and SHA-256, fast (collector/src/util/canonical-json.ts); the
       // canonical text is also what is stored, so the stored text hashes to the stored hash.
