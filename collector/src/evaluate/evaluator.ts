@@ -1,6 +1,7 @@
 import {
   catalogFromRules,
   evaluate,
+  isAuthorisedUsb,
   remediationFor,
   type ApprovalStatus,
   type AuthorisedUsb,
@@ -12,6 +13,7 @@ import {
   type Rule,
   type SoftwareCatalog,
   type SoftwareItem,
+  type UsbEvent,
 } from '@vigie/shared';
 import type { Datastore, DeriveFn, DeviceRecord, EvaluatedFinding } from '../store/datastore';
 import { timelineChanges } from './timeline';
@@ -28,8 +30,8 @@ function itemKey(item: SoftwareItem): string {
   return `${field(item.source)}${field(item.scope)}${field(item.name)}${field(item.publisher)}${field(item.version)}${field(item.installedAt)}`;
 }
 
-/** USB events a device may send in the USB rule's look-back at most; a flood beyond it names the newest. */
-const MAX_RECENT_USB_EVENTS = 200;
+/** Distinct USB devices the USB rule looks back on, at most (the newest); a laptop sees a handful a day. */
+const MAX_RECENT_USB_DEVICES = 200;
 
 export interface EvaluationInputs {
   authorisedUsb: AuthorisedUsb[];
@@ -112,7 +114,7 @@ export class PolicyEvaluator {
   async inputsFor(device: Pick<DeviceRecord, 'id' | 'org'>, now: Date): Promise<EvaluationInputs> {
     const usb = await this.store.listAuthorisedUsb(device.org);
     const lookback = this.usbLookbackHours();
-    const usbEvents = lookback > 0 ? await this.store.recentUsbEvents(device.id, new Date(now.getTime() - lookback * 3_600_000), MAX_RECENT_USB_EVENTS) : [];
+    const usbEvents = lookback > 0 ? await this.store.recentUsbConnections(device.id, new Date(now.getTime() - lookback * 3_600_000), MAX_RECENT_USB_DEVICES) : [];
     return { authorisedUsb: usb.map((u) => ({ vendorId: u.vendorId, productId: u.productId, serial: u.serial })), usbEvents };
   }
 
@@ -122,14 +124,19 @@ export class PolicyEvaluator {
   }
 
   /**
-   * Re-evaluates the USB rules when a USB event arrives, so a drive plugged in between two scans
-   * opens its non-conformity now and not at the next report; the device's other findings stay.
+   * Re-evaluates the USB rules when a USB connection arrives, so a drive plugged in between two
+   * scans opens its non-conformity now and not at the next report; the device's other findings
+   * stay. Null when the event cannot change them (not storage under storage-only rules, or an
+   * authorised drive): every keyboard plugged in must not cost a re-evaluation.
    */
-  async reevaluateUsb(device: DeviceRecord, now: Date) {
-    const usbRules = new Set(this.policy.rules.filter((r) => r.check.kind === 'usb').map((r) => r.id));
-    if (usbRules.size === 0) return null;
-    const derive = this.derive(await this.inputsFor(device, now));
-    return this.store.reevaluateDevice(device.id, (input) => ({ findings: derive(input).findings.filter((f) => usbRules.has(f.ruleId)), timeline: [] }), now, { partial: true });
+  async reevaluateUsb(device: DeviceRecord, event: UsbEvent, now: Date) {
+    const usbRules = this.policy.rules.filter((r) => r.check.kind === 'usb' && r.check.lookbackHours > 0 && (event.device.storage || !r.check.storageOnly));
+    if (usbRules.length === 0 || event.action === 'disconnected') return null;
+    const inputs = await this.inputsFor(device, now);
+    if (isAuthorisedUsb(event.device, inputs.authorisedUsb)) return null;
+    const ids = new Set(usbRules.map((r) => r.id));
+    const derive = this.derive(inputs);
+    return this.store.reevaluateDevice(device.id, (input) => ({ findings: derive(input).findings.filter((f) => ids.has(f.ruleId)), timeline: [] }), now, { partial: true });
   }
 
   derive(inputs: EvaluationInputs): DeriveFn {

@@ -287,15 +287,21 @@ export class AgentSession {
   }
 
   private async onUsbEvent(device: DeviceRecord, message: UsbEventMessage): Promise<void> {
+    const { store, evaluator, live } = this.deps;
+    // A revocation made elsewhere (the CLI) takes effect at the device's next frame, as for reports.
+    const current = await store.getDevice(device.id);
+    if (!current) return this.fail('unknown-device', 'this device is no longer enrolled');
+    if (current.revoked) return this.fail('revoked', 'this device was revoked');
     const now = this.deps.now();
-    const status = await this.deps.store.recordUsbEvent({ deviceId: device.id, eventId: message.eventId, event: message.event, now });
+    const status = await store.recordUsbEvent({ deviceId: device.id, eventId: message.eventId, event: message.event, now });
+    // An unauthorised drive opens its non-conformity now, and the employee's tray shows it now. Evaluated
+    // before the ack, and again for a resent event: a failure here is answered with an error, the agent
+    // resends, and the evaluation is not lost.
+    const result = await evaluator.reevaluateUsb(current, message.event, now);
     this.send({ type: 'ack', id: message.eventId, status });
-    if (status !== 'stored') return;
-    // An unauthorised drive opens its non-conformity now, and the employee's tray shows it now.
-    const result = message.event.action === 'disconnected' ? null : await this.deps.evaluator.reevaluateUsb(device, now);
-    if (!result) return this.deps.live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
-    publishEvaluation(this.deps.live, result);
-    if (result.opened.length > 0 || result.resolved.length > 0 || result.statusChanged) await this.sendStatus(device.id);
+    if (result) publishEvaluation(live, result);
+    else if (status === 'stored') live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
+    if (result && (result.opened.length > 0 || result.resolved.length > 0 || result.statusChanged)) await this.sendStatus(device.id);
   }
 
   private send(message: Message): void {

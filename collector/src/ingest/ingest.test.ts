@@ -204,6 +204,23 @@ describe('agent ingest over WSS', () => {
     expect(resolved.items[0]?.resolvedAt).toBe(t.clock.now.toISOString());
   });
 
+  it('does not re-evaluate for a keyboard, and refuses the USB events of a device revoked meanwhile', async () => {
+    const { agent, deviceId } = await t.enrol();
+    agent.send(fullReport(sampleFacts()));
+    expect(await agent.next()).toMatchObject({ type: 'ack', status: 'stored' });
+    await agent.next<StatusMessage>();
+    const keyboard = { vendorId: '046d', productId: 'c31c', vendor: 'Logitech', product: 'Keyboard', serial: null, storage: false, mountPoints: [] };
+    const eventId = randomUUID();
+    agent.send({ type: 'usb-event', eventId, event: { at: '2026-03-02T08:59:30.000Z', action: 'connected', user: 'alice', device: keyboard } });
+    expect(await agent.next<AckMessage>()).toEqual({ type: 'ack', id: eventId, status: 'stored' });
+    await expect(agent.next(300)).rejects.toThrow();
+
+    await t.store.revokeDevice(deviceId);
+    agent.send({ type: 'usb-event', eventId: randomUUID(), event: { at: '2026-03-02T08:59:40.000Z', action: 'connected', user: 'alice', device: keyboard } });
+    expect(await agent.next<ErrorMessage>()).toMatchObject({ type: 'error', code: 'revoked' });
+    expect(await t.store.listUsbEvents(deviceId, 10)).toHaveLength(1);
+  });
+
   it('answers malformed, invalid and oversized frames with typed errors and keeps serving', async () => {
     const { agent } = await t.enrol();
     agent.send('{"type": "report", ');

@@ -167,18 +167,30 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
         expect(await store.listUsbEvents(d.id, 10)).toEqual([{ eventId, receivedAt: T0.toISOString(), event }]);
       });
 
-      it('gives the USB events received since a time, newest first', async () => {
+      it('gives the newest connection of each USB device received since a time, without removals', async () => {
         const d = await enrol();
-        const event = (serial: string) => ({ at: T0.toISOString(), action: 'connected' as const, user: null, device: { vendorId: '0781', productId: '5581', vendor: null, product: null, serial, storage: true, mountPoints: [] } });
-        await store.recordUsbEvent({ deviceId: d.id, eventId: randomUUID(), event: event('old'), now: T0 });
-        await store.recordUsbEvent({ deviceId: d.id, eventId: randomUUID(), event: event('new'), now: at(30) });
-        await store.recordUsbEvent({ deviceId: d.id, eventId: randomUUID(), event: event('newer'), now: at(31) });
-        const recent = await store.recentUsbEvents(d.id, at(30), 10);
-        expect(recent.map((r) => [r.event.device.serial, r.receivedAt.toISOString()])).toEqual([
-          ['newer', at(31).toISOString()],
-          ['new', at(30).toISOString()],
+        const event = (serial: string, action: 'connected' | 'mounted' | 'disconnected' = 'connected') => ({
+          at: T0.toISOString(),
+          action,
+          user: null,
+          device: { vendorId: '0781', productId: '5581', vendor: null, product: null, serial, storage: true, mountPoints: [] },
+        });
+        const record = (e: ReturnType<typeof event>, hours: number) => store.recordUsbEvent({ deviceId: d.id, eventId: randomUUID(), event: e, now: at(hours) });
+        await record(event('old'), 0);
+        await record(event('stick'), 30);
+        await record(event('stick', 'mounted'), 30.5);
+        await record(event('stick', 'disconnected'), 31);
+        // A flood of removals and replugs of another device cannot push the stick out of the limit.
+        for (let i = 0; i < 5; i++) {
+          await record(event('dock'), 32 + i / 10);
+          await record(event('dock', 'disconnected'), 32 + i / 10 + 0.05);
+        }
+        const recent = await store.recentUsbConnections(d.id, at(30), 10);
+        expect(recent.map((r) => [r.event.device.serial, r.event.action, r.receivedAt.toISOString()])).toEqual([
+          ['dock', 'connected', at(32.4).toISOString()],
+          ['stick', 'mounted', at(30.5).toISOString()],
         ]);
-        expect(await store.recentUsbEvents(d.id, at(30), 1)).toHaveLength(1);
+        expect(await store.recentUsbConnections(d.id, at(30), 1)).toHaveLength(1);
       });
     });
 

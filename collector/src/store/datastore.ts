@@ -335,8 +335,11 @@ export interface Datastore {
   getFacts(deviceId: string): Promise<{ facts: Facts; hash: string; updatedAt: string } | null>;
   recordUsbEvent(input: { deviceId: string; eventId: string; event: UsbEvent; now: Date }): Promise<'stored' | 'duplicate'>;
   listUsbEvents(deviceId: string, limit: number): Promise<UsbEventRecord[]>;
-  /** The device's USB events received at or after `since`, newest first, at most `limit`: what the USB rule looks back on. */
-  recentUsbEvents(deviceId: string, since: Date, limit: number): Promise<{ event: UsbEvent; receivedAt: Date }[]>;
+  /**
+   * What the USB rule looks back on: for each USB device the agent reported connected or mounted
+   * since `since` (vendor, product, serial), its newest such event; newest first, at most `limit`.
+   */
+  recentUsbConnections(deviceId: string, since: Date, limit: number): Promise<{ event: UsbEvent; receivedAt: Date }[]>;
   getTimeline(deviceId: string, limit: number): Promise<TimelineRecord[]>;
   /** Whether a report id was already processed for this device (idempotency). */
   hasReport(deviceId: string, reportId: string): Promise<boolean>;

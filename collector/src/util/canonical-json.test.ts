@@ -144,6 +144,11 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
     expect(items(removed).filter((x) => items(before).includes(x))).toHaveLength(9);
     const both = rebuild(withItems([...list.slice(0, 4), item(50), ...list.slice(5)]), before);
     expect(items(both).filter((x) => items(before).includes(x))).toHaveLength(9);
+    // Several together, and an update next to them.
+    const many = rebuild(withItems([list[0]!, list[1]!, item(60), item(61), item(62), ...list.slice(2, 6), ...list.slice(8)]), before);
+    expect(items(many).filter((x) => items(before).includes(x))).toHaveLength(8);
+    const updated = rebuild(withItems([item(1), item(2, '9.9'), ...list.slice(4)]), before);
+    expect(items(updated).filter((x) => items(before).includes(x))).toHaveLength(7);
   });
 
   it('shares the unchanged items of a delta applied on the previous facts, and keeps its content and hash', () => {

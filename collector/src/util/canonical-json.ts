@@ -234,10 +234,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** How far the walk below looks ahead to find its place again after installs or removals. */
+const RESYNC_WINDOW = 8;
+
 /**
  * In a section just parsed, each element of an array member that equals an element of the same
- * member of the previous section is replaced by that element. Arrays are walked side by side
- * (an application updated, installed or removed shifts the rest by one at most), and only flat
+ * member of the previous section is replaced by that element. Arrays are walked side by side (the
+ * agents list software in a stable order, so an install or a removal shifts the rest); after a
+ * mismatch the walk looks a few elements ahead in both lists to find its place again. Only flat
  * elements are compared, field by field, which costs far less than parsing them did.
  */
 function shareElements(section: Record<string, unknown>, previous: Record<string, unknown>): void {
@@ -248,13 +252,33 @@ function shareElements(section: Record<string, unknown>, previous: Record<string
     let j = 0;
     for (let i = 0; i < next.length && j < before.length; i++) {
       const element = next[i] as unknown;
-      if (flatEqual(element, before[j])) next[i] = before[j++];
-      else if (j + 1 < before.length && flatEqual(element, before[j + 1])) {
-        // One removed before this element.
-        next[i] = before[j + 1];
-        j += 2;
-      } else if (!(i + 1 < next.length && flatEqual(next[i + 1], before[j]))) j++;
-      // else: this element was inserted; the next one meets before[j].
+      if (flatEqual(element, before[j])) {
+        next[i] = before[j++];
+        continue;
+      }
+      // Removed before this element: it is further on in the previous list.
+      let found = -1;
+      for (let k = j + 1; k < Math.min(before.length, j + 1 + RESYNC_WINDOW); k++) {
+        if (flatEqual(element, before[k])) {
+          found = k;
+          break;
+        }
+      }
+      if (found >= 0) {
+        next[i] = before[found];
+        j = found + 1;
+        continue;
+      }
+      // Installed here: the previous element comes further on in this list, and the walk meets it there.
+      let inserted = false;
+      for (let k = i + 1; k < Math.min(next.length, i + 1 + RESYNC_WINDOW); k++) {
+        if (flatEqual(next[k], before[j])) {
+          inserted = true;
+          break;
+        }
+      }
+      // Otherwise this element replaced the previous one (an update).
+      if (!inserted) j++;
     }
   }
 }

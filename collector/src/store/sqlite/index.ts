@@ -304,7 +304,11 @@ export class SqliteStore implements Datastore {
       setDeviceStatus: p('UPDATE devices SET status = ?, failing = ? WHERE id = ?'),
       insertUsb: p('INSERT INTO usb_events (device_id, event_id, at, received_at, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       usbEvents: p('SELECT event_id, received_at, event FROM usb_events WHERE device_id = ? ORDER BY at DESC LIMIT ?'),
-      recentUsbEvents: p('SELECT received_at, event FROM usb_events WHERE device_id = ? AND received_at >= ? ORDER BY received_at DESC LIMIT ?'),
+      // One row per physical device (the newest), removals left out: a flood of harmless events cannot push an unauthorised drive out of the limit.
+      recentUsbConnections: p(`SELECT MAX(received_at) AS received_at, event FROM usb_events
+                               WHERE device_id = ? AND received_at >= ? AND json_extract(event, '$.action') <> 'disconnected'
+                               GROUP BY json_extract(event, '$.device.vendorId'), json_extract(event, '$.device.productId'), json_extract(event, '$.device.serial')
+                               ORDER BY received_at DESC LIMIT ?`),
       insertExemption: p(`INSERT INTO exemptions (device_id, rule_id, reason, granted_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
       exemptionById: p('SELECT * FROM exemptions WHERE id = ?'),
       revokeExemption: p('UPDATE exemptions SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL'),
@@ -772,8 +776,9 @@ export class SqliteStore implements Datastore {
     return rows.map((r) => ({ eventId: r.event_id, receivedAt: r.received_at, event: JSON.parse(r.event) as UsbEvent }));
   }
 
-  async recentUsbEvents(deviceId: string, since: Date, limit: number): Promise<{ event: UsbEvent; receivedAt: Date }[]> {
-    const rows = this.get('recentUsbEvents').all(deviceId, since.toISOString(), limit) as { received_at: string; event: string }[];
+  async recentUsbConnections(deviceId: string, since: Date, limit: number): Promise<{ event: UsbEvent; receivedAt: Date }[]> {
+    // SQLite gives the bare column `event` from the row holding MAX(received_at).
+    const rows = this.get('recentUsbConnections').all(deviceId, since.toISOString(), limit) as { received_at: string; event: string }[];
     return rows.map((r) => ({ event: JSON.parse(r.event) as UsbEvent, receivedAt: new Date(r.received_at) }));
   }
 
