@@ -59,6 +59,8 @@ export class AgentSession {
   private readonly bucket: TokenBucket;
   private readonly helloTimer: NodeJS.Timeout;
   private refused = 0;
+  /** Whether the next full report is likely to repeat the stored facts: true until one does not (see onFrame). */
+  private expectRepeatedFacts = true;
   private readonly log: Logger;
 
   constructor(
@@ -95,7 +97,10 @@ export class AgentSession {
     }
     this.refused = 0;
     // Parsing may run on a worker thread (big frames) while earlier frames are handled; the queue keeps the order.
-    const parsing = this.deps.parser.parse(data, isBinary, this.deps.options.maxFrameBytes);
+    // A full report is expected to repeat the stored facts on a reconnect (and as long as they keep doing so):
+    // the parser then checks that by hash before validating them.
+    const storedFactsHash = this.state.kind === 'authenticated' && this.expectRepeatedFacts ? (this.state.device.factsHash ?? undefined) : undefined;
+    const parsing = this.deps.parser.parse(data, isBinary, this.deps.options.maxFrameBytes, storedFactsHash);
     this.queue = this.queue.then(async () => {
       const parsed = await parsing;
       if (this.state.kind === 'closed') return;
@@ -235,6 +240,7 @@ export class AgentSession {
 
   private async onReport(device: DeviceRecord, report: ReportMessage, { factsHash, factsFrom }: ParsedFrame): Promise<void> {
     const { store, evaluator, now: clock } = this.deps;
+    if (report.body.kind === 'full') this.expectRepeatedFacts = factsHash !== undefined && factsHash === device.factsHash;
     const now = clock();
     const inputs = await evaluator.inputsFor(device, now);
     const result = await store.applyReport(

@@ -59,4 +59,35 @@ describe('frame parser: full reports from a worker', () => {
     // body.facts is the same build.
     expect(next.ok && next.message.type === 'report' && next.message.body.kind === 'full' && next.message.body.facts).toBe(built);
   });
+
+  describe('a full report expected to repeat the stored facts', () => {
+    const frame = (message: unknown) => Buffer.from(JSON.stringify(message));
+
+    it('gives the same result and canonical text as the full validation when the facts are the stored ones', () => {
+      const message = report(sampleFacts());
+      const stored = factsHash(sampleFacts());
+      const quick = parseFrameBytes(frame(message), 1 << 20, true, stored);
+      const full = parseFrameBytes(frame(message), 1 << 20, true);
+      expect(quick.canonical).toEqual(full.canonical);
+      expect(quick.canonical?.hash).toBe(stored);
+      expect(withoutFacts({ id: 1, ...quick }).result).toEqual(withoutFacts({ id: 1, ...full }).result);
+    });
+
+    it('skips validating facts recognised by their hash, but still validates the rest of the report', () => {
+      // Facts the schema refuses, whose hash the collector is told it holds: not re-validated (a case
+      // only a test can build, since the store holds validated facts only), which shows the path taken.
+      const odd = { ...sampleFacts(), screenlock: { idleSeconds: 'never' } } as unknown as Facts;
+      const held = canonicalFacts(JSON.parse(JSON.stringify(odd)) as Facts).hash;
+      expect(parseFrameBytes(frame(report(odd)), 1 << 20, true, held).result.ok).toBe(true);
+      expect(parseFrameBytes(frame(report(odd)), 1 << 20, true).result).toMatchObject({ ok: false, error: { code: 'schema' } });
+      const badId = parseFrameBytes(frame({ ...report(sampleFacts()), reportId: 'not-a-uuid' }), 1 << 20, true, factsHash(sampleFacts()));
+      expect(badId.result).toMatchObject({ ok: false, error: { code: 'schema', message: expect.stringContaining('reportId') } });
+    });
+
+    it('validates everything when the facts differ from the stored ones', () => {
+      const changed = { ...sampleFacts(), screenlock: { idleSeconds: 'never' } };
+      const result = parseFrameBytes(frame(report(changed as unknown as Facts)), 1 << 20, true, factsHash(sampleFacts())).result;
+      expect(result).toMatchObject({ ok: false, error: { code: 'schema', message: expect.stringContaining('screenlock') } });
+    });
+  });
 });

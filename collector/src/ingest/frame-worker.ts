@@ -7,7 +7,7 @@ import { parseFrameBytes, withoutFacts, type FrameJob, type FrameDone } from './
  * keeps TLS, SQLite, the evaluation and the acks). See FrameParser.
  */
 parentPort?.on('message', (job: FrameJob) => {
-  const done: FrameDone = { id: job.id, ...parseFrameBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.maxBytes, true) };
+  const done: FrameDone = { id: job.id, ...parseFrameBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.maxBytes, true, job.storedFactsHash) };
   // The facts go back as their canonical text only: a structured clone of 300 objects costs the main thread more.
   parentPort?.postMessage(withoutFacts(done));
 });

@@ -157,6 +157,26 @@ export function canonicalFacts(facts: Facts | PartialFacts, previous?: Facts | n
 }
 
 /**
+ * canonicalFacts for data received and not validated yet: null (not shared's slow fallback) when it
+ * is not plain JSON data, so hostile input costs no more than one canonicalisation.
+ */
+export function canonicalFactsIfPlain(facts: object): { json: string; hash: string } | null {
+  let json = memo.get(facts);
+  if (json === undefined) {
+    const text = canonicalTop(facts as Record<string, unknown>);
+    if (text === null) return null;
+    json = text;
+    memo.set(facts, json);
+  }
+  let hash = hashes.get(facts);
+  if (hash === undefined) {
+    hash = sha256(json);
+    hashes.set(facts, hash);
+  }
+  return { json, hash };
+}
+
+/**
  * Where each section's canonical text sits in the facts' canonical JSON (as canonicalTop lays it
  * out), so the facts can be rebuilt from the text section by section (factsFromCanonical). Null
  * when canonicalFacts did not take the fast path for these facts.

@@ -65,6 +65,12 @@ export const reportMessage = z
   })
   .strict();
 
+/**
+ * A full report checked without its facts. For a collector that already knows the facts to be ones
+ * it validated and stored (the same canonical hash), the rest of the report still needs checking.
+ */
+export const fullReportEnvelope = reportMessage.extend({ body: z.object({ kind: z.literal('full'), facts: z.unknown() }).strict() });
+
 export const ackMessage = z
   .object({
     type: z.literal('ack'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode, Message, message } from './messages';
+import { ErrorCode, fullReportEnvelope, Message, message } from './messages';
 
 /** Default cap on one frame. Large fleets' software lists fit well under it. */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -65,4 +65,15 @@ export function validateMessage(data: unknown): ParseResult {
 
 export function encodeMessage(msg: Message): string {
   return JSON.stringify(msg);
+}
+
+/**
+ * Validates a full report except its facts, which the caller has recognised as facts it validated
+ * before (by the hash of their canonical JSON). The message's facts are then whatever was received:
+ * the caller must use the facts it knows, never these.
+ */
+export function validateFullReportEnvelope(data: unknown): ParseResult {
+  const result = fullReportEnvelope.safeParse(data);
+  if (!result.success) return { ok: false, error: { code: 'schema', message: describeIssues(result.error) } };
+  return { ok: true, message: result.data as Message };
 }
