@@ -31,7 +31,8 @@ interface DeviceRow {
 
 export interface SampleReport {
   device: DeviceRow;
-  facts: string;
+  /** As the collector stores it: deflated canonical JSON (collector/src/util/facts-column.ts). */
+  facts: string | Buffer;
   hash: string;
   collectedAt: string;
   timeline: { section: string; summary: string }[];
@@ -48,7 +49,7 @@ export function loadSample(dbPath: string, count: number): SampleReport[] {
         `SELECT d.id, d.machine_id, d.token_hash, d.org, d.hostname, d.os, d.os_version, d.model, d.serial, d.user, d.enrolled_at, f.facts, f.hash, f.collected_at
          FROM devices d JOIN device_facts f ON f.device_id = d.id ORDER BY d.rowid LIMIT ?`,
       )
-      .all(count) as (DeviceRow & { facts: string; hash: string; collected_at: string })[];
+      .all(count) as (DeviceRow & { facts: string | Buffer; hash: string; collected_at: string })[];
     const timeline = db.prepare('SELECT at, section, summary FROM timeline WHERE device_id = ? ORDER BY id LIMIT 20');
     const findings = db.prepare('SELECT rule_id, status, severity, evidence, issp FROM findings WHERE device_id = ? ORDER BY rule_id');
     const ncs = db.prepare('SELECT rule_id, first_seen_at, due_at FROM nonconformities WHERE device_id = ?');

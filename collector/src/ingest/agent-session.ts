@@ -238,13 +238,13 @@ export class AgentSession {
     this.accept(device, hello);
   }
 
-  private async onReport(device: DeviceRecord, report: ReportMessage, { factsHash, factsFrom }: ParsedFrame): Promise<void> {
+  private async onReport(device: DeviceRecord, report: ReportMessage, { factsHash, factsFrom, factsDeflated }: ParsedFrame): Promise<void> {
     const { store, evaluator, now: clock } = this.deps;
     if (report.body.kind === 'full') this.expectRepeatedFacts = factsHash !== undefined && factsHash === device.factsHash;
     const now = clock();
     const inputs = await evaluator.inputsFor(device, now);
     const result = await store.applyReport(
-      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now, ...(factsHash ? { factsHash } : {}), ...(factsFrom ? { factsFrom } : {}) },
+      { deviceId: device.id, reportId: report.reportId, seq: report.seq, collectedAt: report.collectedAt, body: report.body, dropped: report.dropped, now, ...(factsHash ? { factsHash } : {}), ...(factsFrom ? { factsFrom } : {}), ...(factsDeflated ? { factsDeflated } : {}) },
       evaluator.derive(inputs),
     );
     switch (result.status) {

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { RawData } from 'ws';
 import { parseMessage, validateFullReportEnvelope, validateMessage, type Facts, type ParseResult } from '@vigie/shared';
 import { canonicalFacts, canonicalFactsIfPlain, canonicalSections, factsFromCanonical } from '../util/canonical-json';
+import { deflateFacts } from '../util/facts-column';
 
 /** Canonical JSON of a full report's facts, as canonical-json computes it, and its hash. */
 export interface FactsCanonical {
@@ -12,6 +13,8 @@ export interface FactsCanonical {
   hash: string;
   /** Each section's [key, start, end] in `json`: its canonical text is that slice. */
   sections: [string, number, number][];
+  /** `json` deflated as the store keeps it (collector/src/util/facts-column.ts); left out when the facts repeat the stored ones. */
+  deflated?: Uint8Array;
 }
 
 export interface FrameJob {
@@ -34,6 +37,8 @@ export type ParsedFrame = ParseResult & {
   factsHash?: string;
   /** Builds a full report's facts from the worker's text, sharing what did not change with the device's previous facts. */
   factsFrom?: (previous: Facts | null) => Facts;
+  /** The facts' canonical JSON deflated, as the store writes it. */
+  factsDeflated?: Uint8Array;
 };
 
 /**
@@ -64,7 +69,8 @@ function factsCanonical(result: ParseResult): FactsCanonical | null {
   // Not plain JSON data (never from JSON.parse): null, and the main thread's own path handles it.
   const { json, hash } = canonicalFacts(result.message.body.facts);
   const sections = canonicalSections(result.message.body.facts);
-  return sections ? { json, hash, sections } : null;
+  // Deflated here, off the main thread, in case the store writes them (facts that changed).
+  return sections ? { json, hash, sections, deflated: deflateFacts(json) } : null;
 }
 
 /**
@@ -109,7 +115,7 @@ export function adopt(done: FrameDone): ParsedFrame {
   let facts: Facts | undefined;
   const build = (previous: Facts | null): Facts => (facts ??= factsFromCanonical(canonical.json, canonical.hash, canonical.sections, previous));
   Object.defineProperty(body, 'facts', { enumerable: true, configurable: true, get: () => build(null) });
-  return { ...result, factsHash: canonical.hash, factsFrom: build };
+  return { ...result, factsHash: canonical.hash, factsFrom: build, ...(canonical.deflated ? { factsDeflated: canonical.deflated } : {}) };
 }
 
 function bytesOf(data: RawData): Buffer {

@@ -9,6 +9,7 @@ import { SqliteStore } from '../store/sqlite';
 import { Normaliser, ruleErrors, type CatalogRule, type RuleInput } from './normalise';
 import { overDeployments, reconcileFleet, type ReconciliationRow } from './reconcile';
 import { LicenseStore, itemOs } from './store';
+import { factsText } from '../util/facts-column';
 
 export function defaultRulesPath(): string {
   return path.resolve(__dirname, '..', '..', 'catalog', 'default-rules.yaml');
@@ -116,7 +117,7 @@ export class LicenseService {
     if (missing.length === 0) return;
     const factsOf = this.sqlite.db.prepare('SELECT facts FROM device_facts WHERE device_id = ?');
     this.sqlite.db.transaction(() => {
-      for (const m of missing) this.indexFacts(m.device_id, m.os, JSON.parse((factsOf.get(m.device_id) as { facts: string }).facts) as Facts, now);
+      for (const m of missing) this.indexFacts(m.device_id, m.os, JSON.parse(factsText((factsOf.get(m.device_id) as { facts: string | Buffer }).facts)) as Facts, now);
     })();
   }
 

@@ -93,6 +93,8 @@ export interface ApplyReportInput {
    * not change is shared with them instead of parsed again (the frame parser's; collector/src/util/canonical-json.ts).
    */
   factsFrom?: (previous: Facts | null) => Facts;
+  /** The full report's canonical facts JSON deflated (collector/src/util/facts-column.ts), when computed already. */
+  factsDeflated?: Uint8Array;
 }
 
 export type ApplyReportResult =

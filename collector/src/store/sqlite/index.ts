@@ -35,6 +35,7 @@ import type {
 import { WalCheckpointer } from './checkpointer';
 import { migrate } from './migrations';
 import { canonicalFacts, primeStoredFacts, shareUnchangedElements, shareUnchangedSections } from '../../util/canonical-json';
+import { deflateFacts, factsText } from '../../util/facts-column';
 
 const DAY_MS = 86_400_000;
 /** Reports committed together at most (see applyReport): a batch runs as one synchronous block. */
@@ -563,7 +564,11 @@ export class SqliteStore implements Datastore {
       const derived = derive({ device, previous, facts, lastSeenAt: input.now, now: input.now });
 
       // device_facts.updated_at is thus when the facts last changed; the report row and last_seen_at say when they came.
-      if (!unchanged) this.get('upsertFacts').run({ id: input.deviceId, facts: factsJson, hash, collectedAt: input.collectedAt, now: nowIso });
+      if (!unchanged) {
+        // The worker deflated the report's own facts; facts built here (a delta applied) are deflated here.
+        const column = input.factsDeflated !== undefined && input.factsHash === hash ? input.factsDeflated : deflateFacts(factsJson);
+        this.get('upsertFacts').run({ id: input.deviceId, facts: column, hash, collectedAt: input.collectedAt, now: nowIso });
+      }
       const d = isUnknown(facts.device) ? null : facts.device;
       this.get('updateDeviceAfterReport').run({
         id: input.deviceId,
@@ -621,9 +626,9 @@ export class SqliteStore implements Datastore {
       return cached;
     }
     if (sameAsStored && rowHash !== null) return { facts: sameAsStored(), hash: rowHash };
-    const stored = this.get('factsByDevice').get(deviceId) as { facts: string; hash: string } | undefined;
+    const stored = this.get('factsByDevice').get(deviceId) as { facts: string | Buffer; hash: string } | undefined;
     if (!stored) return null;
-    const facts = JSON.parse(stored.facts) as Facts;
+    const facts = JSON.parse(factsText(stored.facts)) as Facts;
     primeStoredFacts(facts, stored.hash);
     return { facts, hash: stored.hash };
   }
@@ -657,10 +662,10 @@ export class SqliteStore implements Datastore {
   async reevaluateDevice(deviceId: string, derive: DeriveFn, now: Date, options?: { partial?: boolean }): Promise<EvaluationResult | null> {
     const applied = this.db.transaction(() => {
       const row = this.get('deviceById').get(deviceId) as DeviceRow | undefined;
-      const stored = this.get('factsByDevice').get(deviceId) as { facts: string } | undefined;
+      const stored = this.get('factsByDevice').get(deviceId) as { facts: string | Buffer } | undefined;
       if (!row) return null;
       if (!stored) return { opened: [], resolved: [], statusChanged: false };
-      const facts = JSON.parse(stored.facts) as Facts;
+      const facts = JSON.parse(factsText(stored.facts)) as Facts;
       const lastSeenAt = row.last_seen_at ? new Date(row.last_seen_at) : now;
       const derived = derive({ device: toDevice(row), previous: facts, facts, lastSeenAt, now });
       return this.applyFindingsSync(deviceId, row, derived.findings, now, !options?.partial);
@@ -762,8 +767,8 @@ export class SqliteStore implements Datastore {
   }
 
   async getFacts(deviceId: string) {
-    const r = this.get('factsByDevice').get(deviceId) as { facts: string; hash: string; updated_at: string } | undefined;
-    return r ? { facts: JSON.parse(r.facts) as Facts, hash: r.hash, updatedAt: r.updated_at } : null;
+    const r = this.get('factsByDevice').get(deviceId) as { facts: string | Buffer; hash: string; updated_at: string } | undefined;
+    return r ? { facts: JSON.parse(factsText(r.facts)) as Facts, hash: r.hash, updatedAt: r.updated_at } : null;
   }
 
   async recordUsbEvent(input: { deviceId: string; eventId: string; event: UsbEvent; now: Date }): Promise<'stored' | 'duplicate'> {

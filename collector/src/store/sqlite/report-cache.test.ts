@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { factsHash, type Facts } from '@vigie/shared';
+import { factsText } from '../../util/facts-column';
 import { SqliteStore } from '.';
 import { sampleDevice, sampleFacts, unencrypted } from '../../testing/fixtures';
 import type { DeriveFn } from '../datastore';
@@ -28,9 +29,13 @@ describe('SQLite report path: facts cache and canonical facts', () => {
     const facts = sampleFacts();
     const first = await store.applyReport({ deviceId: id, reportId: 'r1', seq: 1, collectedAt: at(1).toISOString(), body: { kind: 'full', facts }, dropped: 0, now: at(1) }, derive);
     expect(first).toMatchObject({ status: 'stored', factsHash: factsHash(facts) });
-    const stored = store.db.prepare('SELECT facts, hash FROM device_facts WHERE device_id = ?').get(id) as { facts: string; hash: string };
-    expect(factsHash(JSON.parse(stored.facts) as Facts)).toBe(stored.hash);
-    expect(JSON.parse(stored.facts)).toEqual(JSON.parse(JSON.stringify(facts)));
+    const stored = store.db.prepare('SELECT facts, hash FROM device_facts WHERE device_id = ?').get(id) as { facts: Buffer; hash: string };
+    // Kept deflated (collector/src/util/facts-column.ts): the canonical text, a fraction of its size.
+    expect(Buffer.isBuffer(stored.facts)).toBe(true);
+    const text = factsText(stored.facts);
+    expect(stored.facts.length).toBeLessThan(text.length);
+    expect(factsHash(JSON.parse(text) as Facts)).toBe(stored.hash);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(facts)));
 
     const delta = await store.applyReport(
       { deviceId: id, reportId: 'r2', seq: 2, collectedAt: at(2).toISOString(), body: { kind: 'delta', baseHash: factsHash(facts), sections: { encryption: unencrypted } }, dropped: 0, now: at(2) },
