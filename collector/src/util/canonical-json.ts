@@ -140,20 +140,9 @@ function nativeJson(value: object): string {
  * schema's key order, so equal content gives equal text.)
  */
 export function canonicalFacts(facts: Facts | PartialFacts, previous?: Facts | null): { json: string; hash: string } {
-  let json = memo.get(facts);
-  if (json === undefined) {
-    if (previous) reuseUnchanged(facts as Record<string, unknown>, previous as Record<string, unknown>);
-    json = canonicalTop(facts as Record<string, unknown>) ?? undefined;
-    // Not plain data: shared's own code, slower but the reference.
-    if (json === undefined) return { json: JSON.stringify(facts), hash: factsHash(facts) };
-    memo.set(facts, json);
-  }
-  let hash = hashes.get(facts);
-  if (hash === undefined) {
-    hash = sha256(json);
-    hashes.set(facts, hash);
-  }
-  return { json, hash };
+  if (previous && !memo.has(facts)) reuseUnchanged(facts as Record<string, unknown>, previous as Record<string, unknown>);
+  // Not plain data: shared's own code, slower but the reference.
+  return canonicalFactsIfPlain(facts) ?? { json: JSON.stringify(facts), hash: factsHash(facts) };
 }
 
 /**

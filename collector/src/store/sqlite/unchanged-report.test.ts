@@ -106,7 +106,7 @@ describe('SQLite report path: unchanged facts and the status from the transactio
     // A database that cannot grow by more than a few pages: the middle report does not fit, and SQLITE_FULL rolls everything back.
     store.db.pragma(`max_page_count = ${(store.db.pragma('page_count', { simple: true }) as number) + 40}`);
     // Random names: the store deflates facts, and these must stay too big once deflated.
-    const big = sampleFacts({ software: { items: Array.from({ length: 3000 }, (_, i) => ({ installedAt: null, name: randomBytes(100).toString('hex'), publisher: null, scope: 'machine' as const, source: 'dpkg' as const, version: '1' })) } });
+    const big = sampleFacts({ software: { items: Array.from({ length: 3000 }, () => ({ installedAt: null, name: randomBytes(100).toString('hex'), publisher: null, scope: 'machine' as const, source: 'dpkg' as const, version: '1' })) } });
     const send = (id: string, facts: Facts) =>
       store.applyReport({ deviceId: id, reportId: randomUUID(), seq: 1, collectedAt: at(1).toISOString(), body: { kind: 'full', facts }, dropped: 0, now: at(1) }, () => ({ findings: [], timeline: [] }));
     const results = await Promise.allSettled([send(ids[0]!, sampleFacts()), send(ids[1]!, big), send(ids[2]!, sampleFacts())]);
