@@ -115,6 +115,8 @@ export class AgentSession {
   }
 
   private refuse(parsed: Extract<ParseResult, { ok: false }>): void {
+    // A refused frame may have been tried as repeated facts first: a peer sending bad frames does not get that twice.
+    this.expectRepeatedFacts = false;
     this.log.warn({ code: parsed.error.code, reason: parsed.error.message }, 'invalid frame');
     // Before a valid hello, the peer is not an agent we know how to talk to.
     if (this.state.kind === 'awaiting-hello') this.fail(parsed.error.code, parsed.error.message);

@@ -62,9 +62,11 @@ describe('frame parser: full reports from a worker', () => {
 
   describe('a full report expected to repeat the stored facts', () => {
     const frame = (message: unknown) => Buffer.from(JSON.stringify(message));
+    // As an agent sends them: validated facts serialise in the schemas' (canonical) key order.
+    const asSent = (facts: Facts) => JSON.parse(canonicalFacts(JSON.parse(JSON.stringify(facts)) as Facts).json) as Facts;
 
     it('gives the same result and canonical text as the full validation when the facts are the stored ones', () => {
-      const message = report(sampleFacts());
+      const message = report(asSent(sampleFacts()));
       const stored = factsHash(sampleFacts());
       const quick = parseFrameBytes(frame(message), 1 << 20, true, stored);
       const full = parseFrameBytes(frame(message), 1 << 20, true);
@@ -79,12 +81,25 @@ describe('frame parser: full reports from a worker', () => {
     it('skips validating facts recognised by their hash, but still validates the rest of the report', () => {
       // Facts the schema refuses, whose hash the collector is told it holds: not re-validated (a case
       // only a test can build, since the store holds validated facts only), which shows the path taken.
-      const odd = { ...sampleFacts(), screenlock: { idleSeconds: 'never' } } as unknown as Facts;
-      const held = canonicalFacts(JSON.parse(JSON.stringify(odd)) as Facts).hash;
+      const odd = asSent({ ...sampleFacts(), screenlock: { idleSeconds: 'never' } } as unknown as Facts);
+      const held = canonicalFacts(odd).hash;
       expect(parseFrameBytes(frame(report(odd)), 1 << 20, true, held).result.ok).toBe(true);
       expect(parseFrameBytes(frame(report(odd)), 1 << 20, true).result).toMatchObject({ ok: false, error: { code: 'schema' } });
-      const badId = parseFrameBytes(frame({ ...report(sampleFacts()), reportId: 'not-a-uuid' }), 1 << 20, true, factsHash(sampleFacts()));
+      const badId = parseFrameBytes(frame({ ...report(asSent(sampleFacts())), reportId: 'not-a-uuid' }), 1 << 20, true, factsHash(sampleFacts()));
       expect(badId.result).toMatchObject({ ok: false, error: { code: 'schema', message: expect.stringContaining('reportId') } });
+    });
+
+    it('validates everything when the facts are not in canonical order, or hold a number JSON cannot write back', () => {
+      // Facts the schema refuses, and the hash of their canonical text given as the stored one (see above).
+      const odd = asSent({ ...sampleFacts(), screenlock: { idleSeconds: 'never' } } as unknown as Facts);
+      const held = canonicalFacts(odd).hash;
+      // The same content in another key order is not taken on trust: the full validation runs and refuses it.
+      const outOfOrder = { ...odd, device: Object.fromEntries(Object.entries(odd.device as object).reverse()) } as unknown as Facts;
+      expect(parseFrameBytes(frame(report(outOfOrder)), 1 << 20, true, held).result).toMatchObject({ ok: false, error: { code: 'schema' } });
+      // 1e400 parses to Infinity, which JSON writes as null: it does not pass for the stored null.
+      const infinite = Buffer.from(JSON.stringify(report(odd)).replace('"percent":null', '"percent":1e400'));
+      expect(infinite.toString()).toContain('"percent":1e400');
+      expect(parseFrameBytes(infinite, 1 << 20, true, held).result).toMatchObject({ ok: false, error: { code: 'schema' } });
     });
 
     it('validates everything when the facts differ from the stored ones', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RawData } from 'ws';
 import { parseMessage, validateFullReportEnvelope, validateMessage, type Facts, type ParseResult } from '@vigie/shared';
-import { canonicalFacts, canonicalFactsIfPlain, canonicalSections, factsFromCanonical } from '../util/canonical-json';
+import { canonicalFacts, canonicalSections, factsFromCanonical, receivedFactsCanonical } from '../util/canonical-json';
 import { deflateFacts } from '../util/facts-column';
 
 /** Canonical JSON of a full report's facts, as canonical-json computes it, and its hash. */
@@ -77,6 +77,8 @@ function factsCanonical(result: ParseResult): FactsCanonical | null {
  * A full report whose facts, as received, have the canonical hash of the facts the collector holds
  * for the device: equal content, which was validated when it was stored, so only the rest of the
  * report is validated (an agent's first report after a reconnect; the facts are 90% of the cost).
+ * Facts stored by an older collector under a looser schema are thus taken again as they are: the
+ * same content the store already holds and serves, nothing new.
  * Null when anything differs: the full validation then runs and gives its precise errors.
  */
 function repeatedFullReport(value: unknown, storedFactsHash: string): { result: ParseResult; canonical: FactsCanonical } | null {
@@ -85,7 +87,7 @@ function repeatedFullReport(value: unknown, storedFactsHash: string): { result: 
   if (typeof body !== 'object' || body === null || (body as { kind?: unknown }).kind !== 'full') return null;
   const facts = (body as { facts?: unknown }).facts;
   if (typeof facts !== 'object' || facts === null || Array.isArray(facts)) return null;
-  const text = canonicalFactsIfPlain(facts);
+  const text = receivedFactsCanonical(facts);
   if (text === null || text.hash !== storedFactsHash) return null;
   const sections = canonicalSections(facts);
   if (sections === null) return null;

@@ -50,7 +50,8 @@ function sortedClone(value: unknown, depth: number): unknown {
   const obj = value as Record<string, unknown>;
   if (typeof obj.toJSON === 'function') throw new NotPlain();
   const keys = Object.keys(obj);
-  const shape = keys.join('\u0000');
+  // JSON, not a join: no key can hold the separator, so two key lists never share a shape.
+  const shape = JSON.stringify(keys);
   let order = sortedKeys.get(shape);
   if (order === undefined) {
     order = keys.some((k) => INTEGER_KEY.test(k)) ? null : [...keys].sort();
@@ -72,6 +73,8 @@ function sortedClone(value: unknown, depth: number): unknown {
  * specially. A walk without allocating, several times cheaper than the sorted clone.
  */
 function inCanonicalOrder(value: unknown, depth: number): boolean {
+  // A number JSON cannot write back (1e400 parses to Infinity, written as null) is not plain data.
+  if (typeof value === 'number') return Number.isFinite(value);
   if (value === null || typeof value !== 'object') return typeof value !== 'bigint' && typeof value !== 'symbol' && typeof value !== 'function';
   if (depth > 200) return false;
   if (Array.isArray(value)) {
@@ -99,16 +102,23 @@ function inCanonicalOrder(value: unknown, depth: number): boolean {
  * function), null when the value is not plain JSON data (see above).
  */
 export function canonicalJson(value: unknown): string | undefined | null {
+  return canonicalJsonOf(value, true);
+}
+
+/** With `reorder` false, data not already in canonical order is not plain (null): no sorted clone, no shape remembered. */
+function canonicalJsonOf(value: unknown, reorder: boolean): string | undefined | null {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'bigint') return null;
+    if (typeof value === 'bigint' || (!reorder && typeof value === 'number' && !Number.isFinite(value))) return null;
     return JSON.stringify(value);
   }
   const known = memo.get(value);
   if (known !== undefined) return known;
   let text: string;
   try {
-    text = JSON.stringify(inCanonicalOrder(value, 0) ? value : sortedClone(value, 0));
+    const ordered = inCanonicalOrder(value, 0);
+    if (!ordered && !reorder) return null;
+    text = JSON.stringify(ordered ? value : sortedClone(value, 0));
   } catch (e) {
     if (e instanceof NotPlain || e instanceof RangeError) return null;
     throw e;
@@ -142,17 +152,23 @@ function nativeJson(value: object): string {
 export function canonicalFacts(facts: Facts | PartialFacts, previous?: Facts | null): { json: string; hash: string } {
   if (previous && !memo.has(facts)) reuseUnchanged(facts as Record<string, unknown>, previous as Record<string, unknown>);
   // Not plain data: shared's own code, slower but the reference.
-  return canonicalFactsIfPlain(facts) ?? { json: JSON.stringify(facts), hash: factsHash(facts) };
+  return canonicalWithHash(facts, true) ?? { json: JSON.stringify(facts), hash: factsHash(facts) };
 }
 
 /**
- * canonicalFacts for data received and not validated yet: null (not shared's slow fallback) when it
- * is not plain JSON data, so hostile input costs no more than one canonicalisation.
+ * canonicalFacts for facts as received, not validated: only when every object is already in
+ * canonical key order (as agents send them) and every number is finite, else null. Hostile input
+ * thus costs one walk and one JSON.stringify, and leaves nothing behind (no sorted clone, no shape
+ * remembered, never shared's slow fallback).
  */
-export function canonicalFactsIfPlain(facts: object): { json: string; hash: string } | null {
+export function receivedFactsCanonical(facts: object): { json: string; hash: string } | null {
+  return canonicalWithHash(facts, false);
+}
+
+function canonicalWithHash(facts: object, reorder: boolean): { json: string; hash: string } | null {
   let json = memo.get(facts);
   if (json === undefined) {
-    const text = canonicalTop(facts as Record<string, unknown>);
+    const text = canonicalTop(facts as Record<string, unknown>, reorder);
     if (text === null) return null;
     json = text;
     memo.set(facts, json);
@@ -378,14 +394,14 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-function canonicalTop(obj: Record<string, unknown>): string | null {
+function canonicalTop(obj: Record<string, unknown>, reorder = true): string | null {
   const proto = Object.getPrototypeOf(obj) as unknown;
   if ((proto !== Object.prototype && proto !== null) || typeof obj.toJSON === 'function') return null;
   const keys = Object.keys(obj);
   if (keys.some((k) => INTEGER_KEY.test(k))) return null;
   const parts: string[] = [];
   for (const key of keys.sort()) {
-    const text = canonicalJson(obj[key]);
+    const text = canonicalJsonOf(obj[key], reorder);
     if (text === null) return null;
     if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`);
   }
