@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   changedSections,
   encodeMessage,
+  facts as factsSchema,
   parseMessage,
   type Facts,
   type Message,
@@ -108,13 +109,15 @@ export class SimulatedAgent {
   /**
    * A report, with a full report's facts serialised once per facts object: the simulator shares
    * the collector's cores in a benchmark, and re-serialising the same 45 KB each time would take
-   * CPU the collector could use. The text is what encodeMessage gives.
+   * CPU the collector could use.
    */
   private sendReport(message: Extract<Message, { type: 'report' }>): void {
     if (message.body.kind !== 'full') return this.send(message);
     let factsText = factsTexts.get(message.body.facts);
     if (factsText === undefined) {
-      factsText = JSON.stringify(message.body.facts);
+      // Through the facts schema, as the agent's scan validates each section (agent/src/scan.ts): the
+      // text then has the schemas' key order, as a real agent's report does.
+      factsText = JSON.stringify(factsSchema.parse(message.body.facts));
       factsTexts.set(message.body.facts, factsText);
     }
     const { body: _body, ...head } = message;
