@@ -15,7 +15,7 @@ import {
   type SoftwareItem,
   type UsbEvent,
 } from '@vigie/shared';
-import type { Datastore, DeriveFn, DeviceRecord, EvaluatedFinding } from '../store/datastore';
+import type { Datastore, DeriveFn, DeviceRecord, EvaluatedFinding, EvaluationResult } from '../store/datastore';
 import { timelineChanges } from './timeline';
 
 /** Distinct software items whose catalog verdict is remembered (a fleet has some tens of thousands). */
@@ -134,9 +134,37 @@ export class PolicyEvaluator {
     if (usbRules.length === 0 || event.action === 'disconnected') return null;
     const inputs = await this.inputsFor(device, now);
     if (isAuthorisedUsb(event.device, inputs.authorisedUsb)) return null;
-    const ids = new Set(usbRules.map((r) => r.id));
+    return this.reevaluateUsbRules(device, new Set(usbRules.map((r) => r.id)), inputs, now);
+  }
+
+  private reevaluateUsbRules(device: DeviceRecord, ruleIds: ReadonlySet<string>, inputs: EvaluationInputs, now: Date) {
     const derive = this.derive(inputs);
-    return this.store.reevaluateDevice(device.id, (input) => ({ findings: derive(input).findings.filter((f) => ids.has(f.ruleId)), timeline: [] }), now, { partial: true });
+    return this.store.reevaluateDevice(device.id, (input) => ({ findings: derive(input).findings.filter((f) => ruleIds.has(f.ruleId)), timeline: [] }), now, { partial: true });
+  }
+
+  /**
+   * After a USB device is authorised: the devices failing a USB rule (in `org`, or in every org)
+   * are evaluated again, so the findings the drive caused clear now, not at each device's next report.
+   */
+  async reevaluateUsbFailures(org: string | null, now: Date): Promise<EvaluationResult[]> {
+    const ruleIds = new Set(this.policy.rules.filter((r) => r.check.kind === 'usb').map((r) => r.id));
+    const deviceIds = new Set<string>();
+    for (const rule of ruleIds) {
+      // All ids first: re-evaluating moves devices out of the failing list while it is paged.
+      for (let offset = 0; ; offset += 500) {
+        const page = await this.store.listFindings({ scope: null, rule, status: 'fail', ...(org !== null ? { org } : {}), limit: 500, offset });
+        for (const f of page.items) deviceIds.add(f.deviceId);
+        if (page.items.length < 500) break;
+      }
+    }
+    const results: EvaluationResult[] = [];
+    for (const id of deviceIds) {
+      const device = await this.store.getDevice(id);
+      if (!device || device.revoked) continue;
+      const result = await this.reevaluateUsbRules(device, ruleIds, await this.inputsFor(device, now), now);
+      if (result) results.push(result);
+    }
+    return results;
   }
 
   derive(inputs: EvaluationInputs): DeriveFn {

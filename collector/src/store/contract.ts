@@ -458,6 +458,15 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
       await store.addAuthorisedUsb({ org: 'beta', vendorId: '0951', productId: '1666', serial: 'K1', note: null });
       expect((await store.listAuthorisedUsb('acme')).map((u) => u.vendorId)).toEqual(['0781']);
       expect((await store.listAuthorisedUsb('beta')).map((u) => u.vendorId)).toEqual(['0781', '0951']);
+      // What an admin of some orgs manages: theirs and the every-org ones; removed by id.
+      expect((await store.listAuthorisedUsbEntries(['acme'])).map((u) => [u.org, u.vendorId])).toEqual([[null, '0781']]);
+      const all = await store.listAuthorisedUsbEntries(null);
+      expect(all.map((u) => [u.org, u.vendorId])).toEqual([[null, '0781'], ['beta', '0951']]);
+      expect(await store.getAuthorisedUsb(all[1]!.id)).toEqual(all[1]);
+      expect(await store.removeAuthorisedUsb(all[1]!.id)).toBe(true);
+      expect(await store.removeAuthorisedUsb(all[1]!.id)).toBe(false);
+      expect(await store.getAuthorisedUsb(all[1]!.id)).toBeNull();
+      expect((await store.listAuthorisedUsb('beta')).map((u) => u.vendorId)).toEqual(['0781']);
       await store.addCatalogRule({ name: '^firefox', publisher: null, product: 'Firefox', status: 'approved' });
       expect(await store.listCatalogRules()).toEqual([{ id: expect.any(Number), name: '^firefox', publisher: null, product: 'Firefox', status: 'approved' }]);
     });

@@ -360,6 +360,11 @@ export interface Datastore {
   // Evaluation context
   listAuthorisedUsb(org: string): Promise<AuthorisedUsbRecord[]>;
   addAuthorisedUsb(input: Omit<AuthorisedUsbRecord, 'id'>): Promise<AuthorisedUsbRecord>;
+  /** The authorised USB devices an admin of these orgs manages: those of the orgs, and those of every org (org null). */
+  listAuthorisedUsbEntries(scope: OrgScope): Promise<AuthorisedUsbRecord[]>;
+  getAuthorisedUsb(id: number): Promise<AuthorisedUsbRecord | null>;
+  /** True when it existed. */
+  removeAuthorisedUsb(id: number): Promise<boolean>;
   listCatalogRules(): Promise<CatalogRuleRecord[]>;
   addCatalogRule(input: Omit<CatalogRuleRecord, 'id'>): Promise<CatalogRuleRecord>;
 

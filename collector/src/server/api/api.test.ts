@@ -219,6 +219,35 @@ describe('console API', () => {
     ]);
   });
 
+  it('authorises a USB drive for an org, which clears the findings it caused at once, and scopes the list', async () => {
+    const stick = { vendorId: '0781', productId: '5581', vendor: 'SanDisk', product: 'Ultra', serial: 'S1', storage: true, mountPoints: ['/media/s'] };
+    const c = await t.enrol('machine-c', 'acme');
+    c.agent.send({ type: 'report', reportId: randomUUID(), seq: 1, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ usb: { devices: [stick], events: [] } }, { machineId: 'machine-c' }) }, dropped: 0 });
+    await c.agent.next();
+    const usbFinding = async () => (await t.store.listFindings({ scope: null, deviceId: c.deviceId, rule: 'usb-storage', limit: 1, offset: 0 })).items[0]?.status;
+    expect(await usbFinding()).toBe('fail');
+
+    const acme = await login('acme-admin');
+    const bad = await call('POST', '/usb/authorised', { token: acme, body: { org: 'acme', vendorId: 'sandisk', productId: '5581' } });
+    expect(bad.status).toBe(400);
+    expect((await call('POST', '/usb/authorised', { token: acme, body: { org: null, vendorId: '0781', productId: '5581' } })).status).toBe(403);
+    expect((await call('POST', '/usb/authorised', { token: acme, body: { org: 'beta', vendorId: '0781', productId: '5581' } })).status).toBe(403);
+    expect((await call('POST', '/usb/authorised', { token: await login('auditor'), body: { org: 'acme', vendorId: '0781', productId: '5581' } })).status).toBe(403);
+
+    const created = await call('POST', '/usb/authorised', { token: acme, body: { org: 'acme', vendorId: '0781', productId: '5581', serial: 'S1', note: 'encrypted, issued to the finance team' } });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ id: expect.any(Number), org: 'acme', vendorId: '0781', productId: '5581', serial: 'S1' });
+    expect(await usbFinding()).toBe('pass');
+    expect((await t.store.listAudit({ action: 'usb.authorise', limit: 10, offset: 0 })).items[0]).toMatchObject({ actor: 'acme-admin', outcome: 'success' });
+
+    const beta = await login('beta-admin');
+    expect((await call('GET', '/usb/authorised', { token: beta })).json.items).toEqual([]);
+    expect((await call('GET', '/usb/authorised', { token: acme })).json.items).toHaveLength(1);
+    expect((await call('DELETE', `/usb/authorised/${created.json.id as number}`, { token: beta })).status).toBe(404);
+    expect((await call('DELETE', `/usb/authorised/${created.json.id as number}`, { token: acme })).status).toBe(200);
+    expect((await call('GET', '/usb/authorised', { token: acme })).json.items).toEqual([]);
+  });
+
   it('exports non-conformities as CSV with the same filters', async () => {
     const root = await login('root');
     const res = await call('GET', '/nonconformities.csv?status=open', { token: root });

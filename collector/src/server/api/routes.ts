@@ -103,6 +103,18 @@ const exemptionBody = z
     expiresAt: z.iso.datetime({ offset: true }),
   })
   .strict();
+const hex4 = z.string().regex(/^[0-9a-fA-F]{4}$/, 'four hexadecimal digits, as USB ids are written').transform((v) => v.toLowerCase());
+const authorisedUsbBody = z
+  .object({
+    /** null: every org (an admin of every org only). */
+    org: z.string().min(1).max(256).nullable(),
+    vendorId: hex4,
+    productId: hex4,
+    /** null or absent: any unit of that model. */
+    serial: z.string().min(1).max(256).nullable().optional(),
+    note: z.string().trim().max(2000).nullable().optional(),
+  })
+  .strict();
 const auditQuery = z.object({ actor: nonEmpty(text), action: nonEmpty(text), limit, offset });
 
 function ruleInfo(policy: Policy, ruleId: string): { title: Rule['title'] | null; issp: string[] } {
@@ -295,6 +307,33 @@ export function createApi(deps: ApiDeps) {
     live.publish({ type: 'summary-changed' }, device.org);
     return revoked;
   }, 'exemption.revoke');
+
+  // The USB storage devices the ISSP's owner authorised (9.10.3): the USB rule does not fail on them.
+  route('GET', '/usb/authorised', 'all', async ({ user }) => ({ items: await store.listAuthorisedUsbEntries(user.scope) }));
+
+  route('POST', '/usb/authorised', ['admin'], async (ctx) => {
+    const b = await body(ctx, authorisedUsbBody);
+    if (b.org === null ? ctx.user.scope !== null : !canSeeOrg(ctx.user, b.org)) {
+      throw new ApiError('forbidden', b.org === null ? 'authorising a device in every org needs a user granted every org (*)' : `org ${b.org} is not yours`);
+    }
+    const entry = await store.addAuthorisedUsb({ org: b.org, vendorId: b.vendorId, productId: b.productId, serial: b.serial ?? null, note: b.note ?? null });
+    ctx.details = { ...entry };
+    // The findings this drive caused clear now, not at each device's next report.
+    for (const result of await evaluator.reevaluateUsbFailures(b.org, deps.now())) publishEvaluation(live, result);
+    ctx.res.statusCode = 201;
+    return entry;
+  }, 'usb.authorise');
+
+  route('DELETE', '/usb/authorised/:id', ['admin'], async (ctx) => {
+    const id = Number(ctx.params.id);
+    const existing = Number.isInteger(id) ? await store.getAuthorisedUsb(id) : null;
+    // Another org's entry is "not found"; an every-org entry is removed by an admin of every org only.
+    if (!existing || (existing.org !== null && !canSeeOrg(ctx.user, existing.org))) throw new ApiError('not-found', `no authorised USB device ${ctx.params.id}`);
+    if (existing.org === null && ctx.user.scope !== null) throw new ApiError('forbidden', 'this authorisation covers every org; removing it needs a user granted every org (*)');
+    await store.removeAuthorisedUsb(id);
+    ctx.details = { ...existing };
+    return existing;
+  }, 'usb.unauthorise');
 
   route('GET', '/audit', ['admin', 'auditor'], async ({ query, user }) => {
     // Audit entries are not tagged with an org (logins, enrolments, other orgs' changes), so only an all-org user may read them.

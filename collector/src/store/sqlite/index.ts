@@ -169,6 +169,19 @@ function toNonconformity(r: NcRow): NonconformityRecord {
   };
 }
 
+interface AuthorisedUsbRow {
+  id: number;
+  org: string | null;
+  vendor_id: string;
+  product_id: string;
+  serial: string | null;
+  note: string | null;
+}
+
+function toAuthorisedUsb(r: AuthorisedUsbRow): AuthorisedUsbRecord {
+  return { id: r.id, org: r.org, vendorId: r.vendor_id, productId: r.product_id, serial: r.serial, note: r.note };
+}
+
 interface ExemptionRow {
   id: number;
   device_id: string;
@@ -979,13 +992,28 @@ export class SqliteStore implements Datastore {
   // ---- Evaluation context ----
 
   async listAuthorisedUsb(org: string): Promise<AuthorisedUsbRecord[]> {
-    const rows = this.get('usbAuth').all(org) as { id: number; org: string | null; vendor_id: string; product_id: string; serial: string | null; note: string | null }[];
-    return rows.map((r) => ({ id: r.id, org: r.org, vendorId: r.vendor_id, productId: r.product_id, serial: r.serial, note: r.note }));
+    return (this.get('usbAuth').all(org) as AuthorisedUsbRow[]).map(toAuthorisedUsb);
   }
 
   async addAuthorisedUsb(input: Omit<AuthorisedUsbRecord, 'id'>): Promise<AuthorisedUsbRecord> {
     const info = this.get('insertUsbAuth').run(input.org, input.vendorId, input.productId, input.serial, input.note);
     return { id: Number(info.lastInsertRowid), ...input };
+  }
+
+  async listAuthorisedUsbEntries(scope: OrgScope): Promise<AuthorisedUsbRecord[]> {
+    const where = new Where();
+    if (scope !== null) where.add(`(org IS NULL OR org IN (SELECT value FROM json_each(@scope)))`, { scope: JSON.stringify(scope) });
+    const rows = this.db.prepare(`SELECT * FROM authorised_usb ${where} ORDER BY org IS NOT NULL, org, vendor_id, product_id, serial`).all(where.params) as AuthorisedUsbRow[];
+    return rows.map(toAuthorisedUsb);
+  }
+
+  async getAuthorisedUsb(id: number): Promise<AuthorisedUsbRecord | null> {
+    const row = this.db.prepare('SELECT * FROM authorised_usb WHERE id = ?').get(id) as AuthorisedUsbRow | undefined;
+    return row ? toAuthorisedUsb(row) : null;
+  }
+
+  async removeAuthorisedUsb(id: number): Promise<boolean> {
+    return this.db.prepare('DELETE FROM authorised_usb WHERE id = ?').run(id).changes === 1;
   }
 
   async listCatalogRules(): Promise<CatalogRuleRecord[]> {
