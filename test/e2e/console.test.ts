@@ -4,6 +4,7 @@
  * Debian's Chromium with playwright-core. Screenshots of each view go to
  * artifacts/console-e2e-<view>.png (git-ignored) for a human to look at.
  */
+import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -254,6 +255,39 @@ describe('the console served by a real collector with 50 simulated devices', () 
     expect(live).toMatchObject({ rule: RULE, status: 'open', live: 'true' });
     expect(await page.evaluate(() => (globalThis as unknown as { vigieNoReload?: boolean }).vigieNoReload)).toBe(true);
     await shot('live');
+  });
+
+  it('authorises a USB drive from a device\u2019s USB history, which clears its finding at once', async () => {
+    // A fleet device without USB storage enrols again and reports, then a drive is mounted between two scans.
+    const index = Array.from({ length: FLEET }, (_, i) => i).find((i) => simulatedDevice(i).compliant.usb) as number;
+    const sim = simulatedDevice(index);
+    const facts = simulatedFacts(sim, { softwareCount: 40 });
+    if (!('machineId' in facts.device)) throw new Error('unexpected simulated facts');
+    const agent = new SimulatedAgent({ server: collector.url.replace('https:', 'wss:'), machineId: sim.machineId, os: facts.device.os, ca: caPem });
+    const stick = { vendorId: '0781', productId: '5583', vendor: 'SanDisk', product: 'Ultra Fit', serial: 'E2E-0001', storage: true, mountPoints: ['/media/e2e'] };
+    try {
+      await agent.enroll(secret, facts.device);
+      await agent.start();
+      expect((await agent.report(facts, { full: true })).type).toBe('ack');
+      const eventId = randomUUID();
+      agent.send({ type: 'usb-event', eventId, event: { at: new Date().toISOString(), action: 'mounted', user: 'e2e', device: stick } });
+      expect(await agent.waitFor((m) => m.type === 'ack' && m.id === eventId)).toMatchObject({ status: 'stored' });
+    } finally {
+      agent.close();
+    }
+    const usbStatus = async () => (await api<{ findings: { ruleId: string; status: string }[] }>(`/devices/${encodeURIComponent(agent.deviceId)}`)).body.findings.find((f) => f.ruleId === 'usb-storage')?.status;
+    expect(await usbStatus()).toBe('fail');
+
+    // Within the page: the session lives in its memory only, so a reload would sign out.
+    await page.evaluate((hash) => (location.hash = hash), `#/devices/${encodeURIComponent(agent.deviceId)}`);
+    await page.waitForSelector('[data-testid="device-usb-row"]');
+    await until('the failing USB finding', async () => ((await page.locator('[data-testid="device-finding"][data-rule="usb-storage"]').getAttribute('data-status')) === 'fail' ? true : undefined));
+    await page.click('[data-testid="device-usb-authorise"]');
+    await until('the USB finding passing', async () => ((await page.locator('[data-testid="device-finding"][data-rule="usb-storage"]').getAttribute('data-status')) === 'pass' ? true : undefined), 20_000);
+    expect(await usbStatus()).toBe('pass');
+    const listed = await api<{ items: { org: string | null; vendorId: string; serial: string | null }[] }>('/usb/authorised');
+    expect(listed.body.items).toContainEqual(expect.objectContaining({ vendorId: '0781', serial: 'E2E-0001' }));
+    await shot('usb-authorised');
   });
 
   it('switches to French', async () => {

@@ -182,8 +182,23 @@ export interface Nonconformity {
 
 /** A software item as the collector returns it: the facts, with the catalog's verdict when it has one. */
 export type SoftwareRow = SoftwareItem & { approval?: ApprovalStatus };
-/** A USB event, with whether the device is on the authorised list when the collector says so. */
-export type UsbEventRow = UsbEvent & { authorised?: boolean };
+/** A USB storage device the USB rule accepts (docs/api.md, /usb/authorised); org null: every org. */
+export interface AuthorisedUsb {
+  id: number;
+  org: string | null;
+  vendorId: string;
+  productId: string;
+  serial: string | null;
+  note: string | null;
+}
+export type AuthorisedUsbInput = Omit<AuthorisedUsb, 'id'>;
+
+/** A USB event the agent sent as it happened, as the collector stored it. */
+export interface ReceivedUsbEvent {
+  eventId: string;
+  receivedAt: string;
+  event: UsbEvent;
+}
 
 export interface DeviceDetail {
   device: Device;
@@ -191,7 +206,7 @@ export interface DeviceDetail {
   findings: DeviceFinding[];
   nonconformities: Nonconformity[];
   timeline: { at: string; section: string; summary: string }[];
-  usbEvents: UsbEventRow[];
+  usbEvents: ReceivedUsbEvent[];
 }
 
 export interface AuditEntry {
@@ -510,6 +525,8 @@ export function createApiClient(opts: ApiClientOptions) {
       return call<string>('GET', `/nonconformities.csv${queryString(filters)}`, undefined, 'text');
     },
     createExemption: (input: ExemptionInput) => call<Exemption>('POST', '/exemptions', input),
+    authorisedUsb: () => call<{ items: AuthorisedUsb[] }>('GET', '/usb/authorised'),
+    authoriseUsb: (input: AuthorisedUsbInput) => call<AuthorisedUsb>('POST', '/usb/authorised', input),
     revokeExemption: (id: string) => call<void>('DELETE', `/exemptions/${encodeURIComponent(id)}`),
     audit: (q: AuditQuery) => call<Page<AuditEntry>>('GET', `/audit${queryString(q)}`),
 

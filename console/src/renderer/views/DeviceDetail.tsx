@@ -4,7 +4,7 @@
  * its approval, USB history and a timeline of changes.
  */
 import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import type { ScreenlockFacts, Volume } from '@vigie/shared';
+import type { ScreenlockFacts, UsbDevice, Volume } from '@vigie/shared';
 import { isUnknown } from '../facts';
 import { localTitle, type ApiError, type DeviceDetail as Detail, type DeviceStatus, type SoftwareRow } from '../api';
 import { useApp, useNow, useQuery } from '../context';
@@ -148,7 +148,7 @@ function DeviceBody({ d, reload }: { d: Detail; reload(): void }) {
 
       <div className="grid-2">
         <Card title={t('device.usb')} testid="device-usb">
-          <UsbHistory d={d} />
+          <UsbHistory d={d} reload={reload} />
         </Card>
         <Card title={t('device.timeline')} testid="device-timeline">
           {d.timeline.length === 0 ? (
@@ -392,15 +392,30 @@ function Software({ items }: { items: SoftwareRow[] }) {
   );
 }
 
-function UsbHistory({ d }: { d: Detail }) {
-  const { t, lang } = useApp();
-  const events = d.usbEvents.length ? d.usbEvents : d.facts && !isUnknown(d.facts.usb) ? d.facts.usb.events : [];
+function UsbHistory({ d, reload }: { d: Detail; reload(): void }) {
+  const { t, lang, api, user, notify, errorText } = useApp();
+  const [busy, setBusy] = useState(false);
+  // Authorised for the device's org, for this unit (its serial) when it has one: the USB rule then
+  // accepts it, and the collector re-evaluates the org's devices at once.
+  const authorise = async (device: UsbDevice) => {
+    setBusy(true);
+    const r = await api.authoriseUsb({ org: d.device.org, vendorId: device.vendorId, productId: device.productId, serial: device.serial, note: `${d.device.hostname}: ${[device.vendor, device.product].filter(Boolean).join(' ')}`.slice(0, 2000) });
+    setBusy(false);
+    if (!r.ok) return notify('error', errorText(r.error));
+    notify('success', t('device.usb.authorisedNow'));
+    reload();
+  };
+  const authorisedList = useQuery(() => api.authorisedUsb(), [api, d]);
+  const events = d.usbEvents.length ? d.usbEvents.map((r) => r.event) : d.facts && !isUnknown(d.facts.usb) ? d.facts.usb.events : [];
+  // The collector's rule (shared isAuthorisedUsb): this org's entries and every org's; no serial means any unit.
+  const isAuthorised = (device: UsbDevice): boolean | undefined =>
+    authorisedList.data?.items.some((a) => (a.org === null || a.org === d.device.org) && a.vendorId === device.vendorId && a.productId === device.productId && (a.serial === null || a.serial === device.serial));
   if (events.length === 0) return <Empty>{t('device.usbEmpty')}</Empty>;
   const sorted = [...events].sort((a, b) => b.at.localeCompare(a.at));
   return (
     <Table size="short" columns={['device.usb.at', 'device.usb.action', 'device.usb.device', 'device.usb.user']}>
       {sorted.map((e, i) => {
-        const authorised = 'authorised' in e ? (e as { authorised?: boolean }).authorised : undefined;
+        const authorised = e.device.storage ? isAuthorised(e.device) : undefined;
         return (
           <tr key={`${e.at}-${i}`} data-testid="device-usb-row">
             <td className="nowrap">{formatDateTime(e.at, lang)}</td>
@@ -415,6 +430,11 @@ function UsbHistory({ d }: { d: Detail }) {
                 {e.device.storage && <Pill tone="warn">{t('device.usb.storage')}</Pill>}
                 {authorised !== undefined && <Pill tone={authorised ? 'good' : 'bad'}>{authorised ? t('device.usb.authorised') : `${t('common.no')} — ${t('device.usb.authorised').toLowerCase()}`}</Pill>}
               </div>
+              {user.role === 'admin' && e.device.storage && authorised !== true && (
+                <button type="button" className="btn btn-small" data-testid="device-usb-authorise" disabled={busy} onClick={() => void authorise(e.device)}>
+                  {t('device.usb.authorise')}
+                </button>
+              )}
             </td>
             <td>{e.user ?? '—'}</td>
           </tr>
