@@ -279,7 +279,7 @@ describe('the console served by a real collector with 50 simulated devices', () 
     expect(await usbStatus()).toBe('fail');
 
     // Within the page: the session lives in its memory only, so a reload would sign out.
-    await page.evaluate((hash) => (location.hash = hash), `#/devices/${encodeURIComponent(agent.deviceId)}`);
+    await page.evaluate((hash) => ((globalThis as unknown as { location: { hash: string } }).location.hash = hash), `#/devices/${encodeURIComponent(agent.deviceId)}`);
     await page.waitForSelector('[data-testid="device-usb-row"]');
     await until('the failing USB finding', async () => ((await page.locator('[data-testid="device-finding"][data-rule="usb-storage"]').getAttribute('data-status')) === 'fail' ? true : undefined));
     await page.click('[data-testid="device-usb-authorise"]');
