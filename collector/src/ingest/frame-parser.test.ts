@@ -102,6 +102,38 @@ describe('frame parser: full reports from a worker', () => {
       expect(parseFrameBytes(infinite, 1 << 20, true, held).result).toMatchObject({ ok: false, error: { code: 'schema' } });
     });
 
+    it('takes the facts only where they parse as body.facts: not under another "facts" key, nor under a key a duplicate overrides', () => {
+      // Facts the schema refuses, whose hash the collector is told it holds (see above): a frame
+      // taken on trust would pass, one validated in full is refused.
+      const odd = asSent({ ...sampleFacts(), screenlock: { idleSeconds: 'never' } } as unknown as Facts);
+      const held = canonicalFacts(odd).hash;
+      const oddText = canonicalFacts(odd).json;
+      const valid = asSent(sampleFacts());
+      const head = `"type":"report","reportId":"${randomUUID()}","seq":1,"collectedAt":"2026-11-29T08:00:00.000Z","dropped":0`;
+      const attempts = [
+        // The held text under another "facts" key, before the real facts (refused ones).
+        `{${head},"extra":{"facts":${oddText}},"body":{"kind":"full","facts":${JSON.stringify(odd)}}}`,
+        // The held text under a first "facts" key, overridden by a second one (JSON.parse keeps the last).
+        `{${head},"body":{"kind":"full","facts":${oddText},"facts":{"device":1}}}`,
+        // The held text under a first "body", overridden by a second one.
+        `{${head},"body":{"kind":"full","facts":${oddText}},"body":{"kind":"full","facts":{"device":1}}}`,
+      ];
+      for (const text of attempts) {
+        expect(() => JSON.parse(text) as unknown).not.toThrow();
+        expect(parseFrameBytes(Buffer.from(text), 1 << 20, true, held).result).toMatchObject({ ok: false, error: { code: 'schema' } });
+      }
+      // The same held text in its place is taken as the stored facts; valid facts stored under another hash are validated as usual.
+      expect(parseFrameBytes(Buffer.from(`{${head},"body":{"kind":"full","facts":${oddText}}}`), 1 << 20, true, held).result.ok).toBe(true);
+      expect(parseFrameBytes(Buffer.from(`{${head},"body":{"kind":"full","facts":${JSON.stringify(valid)}}}`), 1 << 20, true, held).result.ok).toBe(true);
+    });
+
+    it('refuses a repeated report whose text around the facts is not JSON', () => {
+      const facts = asSent(sampleFacts());
+      const text = JSON.stringify(report(facts));
+      const broken = Buffer.from(text.replace('"seq":1', '"seq":1,,'));
+      expect(parseFrameBytes(broken, 1 << 20, true, factsHash(sampleFacts())).result).toMatchObject({ ok: false, error: { code: 'malformed' } });
+    });
+
     it('validates everything when the facts differ from the stored ones', () => {
       const changed = { ...sampleFacts(), screenlock: { idleSeconds: 'never' } };
       const result = parseFrameBytes(frame(report(changed as unknown as Facts)), 1 << 20, true, factsHash(sampleFacts())).result;

@@ -102,14 +102,9 @@ function inCanonicalOrder(value: unknown, depth: number): boolean {
  * function), null when the value is not plain JSON data (see above).
  */
 export function canonicalJson(value: unknown): string | undefined | null {
-  return canonicalJsonOf(value, true);
-}
-
-/** With `reorder` false, data not already in canonical order is not plain (null): no sorted clone, no shape remembered. */
-function canonicalJsonOf(value: unknown, reorder: boolean): string | undefined | null {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'bigint' || (!reorder && typeof value === 'number' && !Number.isFinite(value))) return null;
+    if (typeof value === 'bigint') return null;
     return JSON.stringify(value);
   }
   const known = memo.get(value);
@@ -117,7 +112,6 @@ function canonicalJsonOf(value: unknown, reorder: boolean): string | undefined |
   let text: string;
   try {
     const ordered = inCanonicalOrder(value, 0);
-    if (!ordered && !reorder) return null;
     text = JSON.stringify(ordered ? value : sortedClone(value, 0));
   } catch (e) {
     if (e instanceof NotPlain || e instanceof RangeError) return null;
@@ -152,23 +146,13 @@ function nativeJson(value: object): string {
 export function canonicalFacts(facts: Facts | PartialFacts, previous?: Facts | null): { json: string; hash: string } {
   if (previous && !memo.has(facts)) reuseUnchanged(facts as Record<string, unknown>, previous as Record<string, unknown>);
   // Not plain data: shared's own code, slower but the reference.
-  return canonicalWithHash(facts, true) ?? { json: JSON.stringify(facts), hash: factsHash(facts) };
+  return canonicalWithHash(facts) ?? { json: JSON.stringify(facts), hash: factsHash(facts) };
 }
 
-/**
- * canonicalFacts for facts as received, not validated: only when every object is already in
- * canonical key order (as agents send them) and every number is finite, else null. Hostile input
- * thus costs one walk and one JSON.stringify, and leaves nothing behind (no sorted clone, no shape
- * remembered, never shared's slow fallback).
- */
-export function receivedFactsCanonical(facts: object): { json: string; hash: string } | null {
-  return canonicalWithHash(facts, false);
-}
-
-function canonicalWithHash(facts: object, reorder: boolean): { json: string; hash: string } | null {
+function canonicalWithHash(facts: object): { json: string; hash: string } | null {
   let json = memo.get(facts);
   if (json === undefined) {
-    const text = canonicalTop(facts as Record<string, unknown>, reorder);
+    const text = canonicalTop(facts as Record<string, unknown>);
     if (text === null) return null;
     json = text;
     memo.set(facts, json);
@@ -394,14 +378,14 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-function canonicalTop(obj: Record<string, unknown>, reorder = true): string | null {
+function canonicalTop(obj: Record<string, unknown>): string | null {
   const proto = Object.getPrototypeOf(obj) as unknown;
   if ((proto !== Object.prototype && proto !== null) || typeof obj.toJSON === 'function') return null;
   const keys = Object.keys(obj);
   if (keys.some((k) => INTEGER_KEY.test(k))) return null;
   const parts: string[] = [];
   for (const key of keys.sort()) {
-    const text = canonicalJsonOf(obj[key], reorder);
+    const text = canonicalJson(obj[key]);
     if (text === null) return null;
     if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`);
   }
