@@ -105,6 +105,26 @@ describe('the default ISSP pack', () => {
       expect(finding({ software: { items: [item('Zoom Workplace')] } }, 'approved-software', { ciatLevel: 1 }).severity).toBe('medium');
       expect(finding({ software: { unknown: true, reason: 'dpkg-query not found' } }, 'approved-software').status).toBe('unknown');
     });
+    it('classifies the same software section again only under another catalog or check', () => {
+      const software = { items: [item('Mozilla Firefox'), item('Zoom Workplace')] };
+      let calls = 0;
+      const counting = (approve: boolean): EvaluationContext['softwareCatalog'] => ({
+        classify: (i) => {
+          calls++;
+          return { product: i.name, status: approve ? 'approved' : 'unreviewed' };
+        },
+      });
+      const strict = counting(false);
+      expect(finding({ software }, 'approved-software', { softwareCatalog: strict }).status).toBe('fail');
+      expect(finding({ software }, 'approved-software', { softwareCatalog: strict }).status).toBe('fail');
+      expect(calls).toBe(2);
+      expect(finding({ software }, 'approved-software', { softwareCatalog: counting(true) }).status).toBe('pass');
+      expect(calls).toBe(4);
+      const lenient = { ...policy, rules: policy.rules.map((r) => (r.check.kind === 'software' ? { ...r, check: { ...r.check, failOn: ['denied' as const] } } : r)) };
+      const found = evaluate({ ...sampleFacts(), software }, { ...context, softwareCatalog: strict }, lenient, now).find((f) => f.ruleId === 'approved-software');
+      expect(found?.status).toBe('pass');
+      expect(calls).toBe(6);
+    });
   });
 
   describe('usb-storage (9.10.3)', () => {

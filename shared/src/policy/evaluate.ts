@@ -191,9 +191,26 @@ function namesList(names: string[]): string {
   return names.length > MAX_NAMES_IN_EVIDENCE ? `${shown} and ${names.length - MAX_NAMES_IN_EVIDENCE} more` : shown;
 }
 
+/**
+ * The last software outcome per section object, with the check and catalog it was for. Facts are
+ * never mutated and a catalog object's verdicts never change (a new catalog is a new object), so
+ * the same three give the same outcome: a report repeating the stored facts (every agent after a
+ * collector restart) does not classify its 300 items again.
+ */
+const softwareOutcomes = new WeakMap<object, { check: Check; catalog: SoftwareCatalog; outcome: Outcome }>();
+
 function checkSoftware(check: Extract<Check, { kind: 'software' }>, section: Facts['software'] | undefined, catalog: SoftwareCatalog): Outcome {
   const gap = missing('installed software', section);
   if (gap || !section || isUnknown(section)) return gap ?? { status: 'unknown', evidence: 'No software facts' };
+  const known = softwareOutcomes.get(section);
+  if (known && known.check === check && known.catalog === catalog) return known.outcome;
+  const outcome = classifySoftware(check, section, catalog);
+  softwareOutcomes.set(section, { check, catalog, outcome });
+  return outcome;
+}
+
+function classifySoftware(check: Extract<Check, { kind: 'software' }>, section: Exclude<Facts['software'], undefined>, catalog: SoftwareCatalog): Outcome {
+  if (isUnknown(section)) return { status: 'unknown', evidence: 'No software facts' };
   const inScope = section.items.filter((item) => check.sources.includes(item.source));
   const byStatus: Record<ApprovalStatus, Set<string>> = { approved: new Set(), denied: new Set(), unreviewed: new Set() };
   for (const item of inScope) {
