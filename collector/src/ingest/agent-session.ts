@@ -61,6 +61,8 @@ export class AgentSession {
   private refused = 0;
   /** Whether the next full report is likely to repeat the stored facts: true until one does not (see onFrame). */
   private expectRepeatedFacts = true;
+  /** Stops the live hub's status pushes for the device (see accept). */
+  private unwatch: (() => void) | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -79,6 +81,7 @@ export class AgentSession {
     ws.on('close', () => {
       this.state = { kind: 'closed' };
       clearTimeout(this.helloTimer);
+      this.unwatch?.();
     });
   }
 
@@ -192,6 +195,11 @@ export class AgentSession {
     const offered = new Set<string>(capabilityNames);
     const capabilities = hello.capabilities.filter((c) => offered.has(c));
     this.state = { kind: 'authenticated', device, capabilities };
+    // An admin's change (an authorised drive, an exemption) reaches the employee's tray now.
+    this.unwatch?.();
+    this.unwatch = this.deps.live.watchDevice(device.id, () => {
+      if (this.state.kind === 'authenticated') void this.sendStatus(device.id);
+    });
     this.log.info({ deviceId: device.id, agentVersion: hello.agentVersion }, 'agent connected');
     const { evaluator } = this.deps;
     this.send({
@@ -269,7 +277,7 @@ export class AgentSession {
         if (status) this.sendTogether([ack, status]);
         else this.send(ack);
         if (this.state.kind === 'authenticated') this.state = { ...this.state, device: result.device };
-        publishEvaluation(this.deps.live, result);
+        publishEvaluation(this.deps.live, result, { statusSent: true });
         if (!result.current) await this.sendStatus(result.device.id);
       }
     }
@@ -307,7 +315,7 @@ export class AgentSession {
     // resends, and the evaluation is not lost.
     const result = await evaluator.reevaluateUsb(current, message.event, now);
     this.send({ type: 'ack', id: message.eventId, status });
-    if (result) publishEvaluation(live, result);
+    if (result) publishEvaluation(live, result, { statusSent: true });
     else if (status === 'stored') live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
     if (result && (result.opened.length > 0 || result.resolved.length > 0 || result.statusChanged)) await this.sendStatus(device.id);
   }
@@ -336,11 +344,17 @@ export class AgentSession {
   }
 }
 
-/** Tells consoles what a committed evaluation changed. */
-export function publishEvaluation(live: LiveHub, result: Omit<EvaluationResult, 'device'> & { device: DeviceRecord }): void {
+/**
+ * Tells consoles what a committed evaluation changed, and the device's connected agent when its
+ * status changed, unless the caller sent it the status itself (`statusSent`: a report's ack).
+ */
+export function publishEvaluation(live: LiveHub, result: Omit<EvaluationResult, 'device'> & { device: DeviceRecord }, options: { statusSent?: boolean } = {}): void {
   const org = result.device.org;
   live.publish({ type: 'device-updated', deviceId: result.device.id }, org);
   for (const nc of result.opened) live.publish({ type: 'nonconformity-opened', nonconformity: nc }, org);
   for (const id of result.resolved) live.publish({ type: 'nonconformity-resolved', id }, org);
-  if (result.statusChanged || result.opened.length > 0 || result.resolved.length > 0) live.publish({ type: 'summary-changed' }, org);
+  if (result.statusChanged || result.opened.length > 0 || result.resolved.length > 0) {
+    live.publish({ type: 'summary-changed' }, org);
+    if (!options.statusSent) live.deviceStatusChanged(result.device.id);
+  }
 }

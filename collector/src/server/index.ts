@@ -267,6 +267,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         if (device) {
           live.publish({ type: 'device-updated', deviceId: id }, device.org);
           live.publish({ type: 'summary-changed' }, device.org);
+          live.deviceStatusChanged(id);
         }
       }
     }

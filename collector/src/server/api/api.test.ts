@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as tls from 'node:tls';
 import { WebSocket } from 'ws';
+import type { StatusMessage } from '@vigie/shared';
 import type { Role } from '../../store/datastore';
 import { hashPassword } from '../../util/crypto';
 import { sampleFacts, unencrypted } from '../../testing/fixtures';
@@ -219,7 +220,7 @@ describe('console API', () => {
     ]);
   });
 
-  it('authorises a USB drive for an org, which clears the findings it caused at once, and scopes the list', async () => {
+  it('authorises a USB drive for an org, which clears the findings it caused at once and tells the connected agent, and scopes the list', async () => {
     const stick = { vendorId: '0781', productId: '5581', vendor: 'SanDisk', product: 'Ultra', serial: 'S1', storage: true, mountPoints: ['/media/s'] };
     const c = await t.enrol('machine-c', 'acme');
     c.agent.send({ type: 'report', reportId: randomUUID(), seq: 1, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ usb: { devices: [stick], events: [] } }, { machineId: 'machine-c' }) }, dropped: 0 });
@@ -238,6 +239,11 @@ describe('console API', () => {
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ id: expect.any(Number), org: 'acme', vendorId: '0781', productId: '5581', serial: 'S1' });
     expect(await usbFinding()).toBe('pass');
+    // The employee's tray hears of it now, not at the device's next report: after the status of its
+    // report (failing), the collector pushes the new one to the connected agent.
+    const usbStatus = (m: StatusMessage) => m.findings.find((f) => f.ruleId === 'usb-storage')?.status;
+    expect(usbStatus(await c.agent.next<StatusMessage>())).toBe('fail');
+    expect(usbStatus(await c.agent.next<StatusMessage>())).toBe('pass');
     expect((await t.store.listAudit({ action: 'usb.authorise', limit: 10, offset: 0 })).items[0]).toMatchObject({ actor: 'acme-admin', outcome: 'success' });
 
     const beta = await login('beta-admin');

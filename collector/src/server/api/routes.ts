@@ -291,6 +291,7 @@ export function createApi(deps: ApiDeps) {
     ctx.details = { id: exemption.id, deviceId: device.id, ruleId: b.ruleId, reason: b.reason, expiresAt: exemption.expiresAt };
     live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
     live.publish({ type: 'summary-changed' }, device.org);
+    live.deviceStatusChanged(device.id);
     ctx.res.statusCode = 201;
     return exemption;
   }, 'exemption.create');
@@ -305,6 +306,7 @@ export function createApi(deps: ApiDeps) {
     ctx.details = { deviceId: existing.deviceId, ruleId: existing.ruleId };
     live.publish({ type: 'device-updated', deviceId: device.id }, device.org);
     live.publish({ type: 'summary-changed' }, device.org);
+    live.deviceStatusChanged(device.id);
     return revoked;
   }, 'exemption.revoke');
 
