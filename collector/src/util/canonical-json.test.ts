@@ -151,6 +151,25 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
     expect(items(updated).filter((x) => items(before).includes(x))).toHaveLength(7);
   });
 
+  it('keeps its place after more updates in a row than it looks ahead, and shares nested elements too', () => {
+    const list = Array.from({ length: 30 }, (_, n) => item(n));
+    const before = rebuild(withItems(list), null);
+    // Twelve applications updated together (an OS update): the ones after them are still found.
+    const updated = rebuild(withItems(list.map((x, n) => (n >= 5 && n < 17 ? item(n, `${n}.9`) : x))), before);
+    expect(items(updated).filter((x) => items(before).includes(x))).toHaveLength(18);
+    expect(items(updated).slice(17).every((x, n) => x === items(before)[17 + n])).toBe(true);
+    // Elements holding arrays and objects (USB devices with their mount points) are shared whole.
+    const stick = (serial: string) => ({ mountPoints: ['/media/a', '/media/b'], product: 'Ultra', productId: '5581', serial, storage: true, vendor: 'SanDisk', vendorId: '0781' });
+    const usb = (serials: string[]) => ({ ...sampleFacts(), usb: { devices: serials.map(stick), events: [] } }) as unknown as Facts;
+    const first = rebuild(usb(['A', 'B', 'C']), null);
+    const second = rebuild(usb(['A', 'X', 'C']), first);
+    const devices = (f: Facts) => (f.usb as unknown as { devices: unknown[] }).devices;
+    expect(second).toEqual(JSON.parse(JSON.stringify(usb(['A', 'X', 'C']))));
+    expect(devices(second)[0]).toBe(devices(first)[0]);
+    expect(devices(second)[2]).toBe(devices(first)[2]);
+    expect(canonicalFacts(second).hash).toBe(factsHash(usb(['A', 'X', 'C'])));
+  });
+
   it('shares the unchanged items of a delta applied on the previous facts, and keeps its content and hash', () => {
     const before = rebuild(withItems([item(1), item(2), item(3)]), null);
     const delta = JSON.parse(JSON.stringify({ software: { items: [item(1), item(4), item(3)] } })) as Facts;

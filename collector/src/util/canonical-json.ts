@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
 import { factsHash, type Facts, type PartialFacts } from '@vigie/shared';
+import { isDelimiter, valueEnd } from './json-scan';
+
+const QUOTE = 0x22;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
 
 /**
  * The canonical JSON that shared's factsHash hashes (safe-stable-stringify: keys
@@ -206,14 +215,7 @@ export function factsFromCanonical(json: string, hash: string, sections: readonl
     const before = prev?.[key];
     let value: unknown;
     if (typeof before === 'object' && before !== null && memo.get(before) === text) value = before;
-    else {
-      value = JSON.parse(text) as unknown;
-      if (isPlainObject(value) && isPlainObject(before)) shareElements(value, before);
-      if (typeof value === 'object' && value !== null) {
-        memo.set(value, text);
-        native.set(value, text);
-      }
-    }
+    else value = parseCanonical(text, before);
     facts[key] = value;
   }
   memo.set(facts, json);
@@ -247,55 +249,169 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 const RESYNC_WINDOW = 8;
 
 /**
- * In a section just parsed, each element of an array member that equals an element of the same
- * member of the previous section is replaced by that element. Arrays are walked side by side (the
- * agents list software in a stable order, so an install or a removal shifts the rest); after a
- * mismatch the walk looks a few elements ahead in both lists to find its place again. Only flat
- * elements are compared, field by field, which costs far less than parsing them did.
+ * Walks two lists side by side and says, for each element of the next one, which element of the
+ * previous one it equals (-1: none). The agents list software in a stable order, so an install or
+ * a removal shifts the rest: after a mismatch the walk looks a few elements ahead in both lists to
+ * find its place again.
+ */
+function alignElements(nextLength: number, beforeLength: number, equal: (i: number, j: number) => boolean): Int32Array {
+  const match = new Int32Array(nextLength).fill(-1);
+  let j = 0;
+  for (let i = 0; i < nextLength && j < beforeLength; i++) {
+    if (equal(i, j)) {
+      match[i] = j++;
+      continue;
+    }
+    // Removed before this element: it is further on in the previous list.
+    let found = -1;
+    for (let k = j + 1; k < Math.min(beforeLength, j + 1 + RESYNC_WINDOW); k++) {
+      if (equal(i, k)) {
+        found = k;
+        break;
+      }
+    }
+    if (found >= 0) {
+      match[i] = found;
+      j = found + 1;
+      continue;
+    }
+    // Installed here: the previous element comes further on in this list, and the walk meets it there.
+    let inserted = false;
+    for (let k = i + 1; k < Math.min(nextLength, i + 1 + RESYNC_WINDOW); k++) {
+      if (equal(k, j)) {
+        inserted = true;
+        break;
+      }
+    }
+    // Otherwise this element replaced the previous one (an update).
+    if (!inserted) j++;
+  }
+  return match;
+}
+
+/**
+ * In a section just parsed (a delta's), each element of an array member that equals an element
+ * of the same member of the previous section is replaced by that element (alignElements). Only
+ * flat elements are compared, field by field, which costs far less than parsing them did.
  */
 function shareElements(section: Record<string, unknown>, previous: Record<string, unknown>): void {
   for (const key in section) {
     const next = section[key];
     const before = previous[key];
     if (!Array.isArray(next) || !Array.isArray(before)) continue;
-    let j = 0;
-    for (let i = 0; i < next.length && j < before.length; i++) {
-      const element = next[i] as unknown;
-      if (flatEqual(element, before[j])) {
-        next[i] = before[j++];
-        continue;
-      }
-      // Removed before this element: it is further on in the previous list.
-      let found = -1;
-      for (let k = j + 1; k < Math.min(before.length, j + 1 + RESYNC_WINDOW); k++) {
-        if (flatEqual(element, before[k])) {
-          found = k;
-          break;
-        }
-      }
-      if (found >= 0) {
-        next[i] = before[found];
-        j = found + 1;
-        continue;
-      }
-      // Installed here: the previous element comes further on in this list, and the walk meets it there.
-      let inserted = false;
-      for (let k = i + 1; k < Math.min(next.length, i + 1 + RESYNC_WINDOW); k++) {
-        if (flatEqual(next[k], before[j])) {
-          inserted = true;
-          break;
-        }
-      }
-      // Otherwise this element replaced the previous one (an update).
-      if (!inserted) j++;
-    }
+    const match = alignElements(next.length, before.length, (i, j) => flatEqual(next[i], before[j]));
+    for (let i = 0; i < next.length; i++) if ((match[i] as number) >= 0) next[i] = before[match[i] as number];
   }
 }
 
+/** A value parsed from its canonical text, remembering that text as its canonical JSON. */
+function parseRemembered(text: string): unknown {
+  const value = JSON.parse(text) as unknown;
+  if (typeof value === 'object' && value !== null) {
+    memo.set(value, text);
+    native.set(value, text);
+  }
+  return value;
+}
+
 /**
- * Two plain objects with the same members, all primitive: equal content, so equal canonical text.
- * (A member of `a` that `b` lacks reads as undefined or as something inherited, never a JSON primitive.)
+ * A section parsed from its canonical text, sharing with the previous section the elements of its
+ * arrays whose canonical text is unchanged: only the elements that changed are parsed (a report
+ * that updates one application parses one software item, not 300, which was most of the main
+ * thread's cost of a changed report). The text is canonical JSON the worker validated, so it is
+ * well formed; anything unexpected is parsed whole.
  */
+function parseCanonical(text: string, before: unknown): unknown {
+  if (!isPlainObject(before) || text.length < 3 || text.charCodeAt(0) !== OPEN_OBJECT) return parseRemembered(text);
+  const section: Record<string, unknown> = {};
+  let at = 1;
+  for (;;) {
+    const keyEnd = valueEnd(text, at);
+    if (keyEnd < 0 || text.charCodeAt(at) !== QUOTE || text.charCodeAt(keyEnd) !== COLON) return parseRemembered(text);
+    const key = JSON.parse(text.slice(at, keyEnd)) as string;
+    // A key JSON.parse would make an own property but an assignment would not.
+    if (key === '__proto__') return parseRemembered(text);
+    at = keyEnd + 1;
+    const previous = before[key];
+    let end: number;
+    if (Array.isArray(previous) && text.charCodeAt(at) === OPEN_ARRAY) {
+      const shared = parseArraySharing(text, at, previous);
+      if (!shared) return parseRemembered(text);
+      [section[key], end] = [shared.list, shared.end];
+    } else {
+      end = valueEnd(text, at);
+      if (end < 0) return parseRemembered(text);
+      section[key] = parseRemembered(text.slice(at, end));
+    }
+    const next = text.charCodeAt(end);
+    if (next === CLOSE_OBJECT && end === text.length - 1) break;
+    if (next !== COMMA) return parseRemembered(text);
+    at = end + 1;
+  }
+  memo.set(section, text);
+  native.set(section, text);
+  return section;
+}
+
+/**
+ * The array whose text opens at `start`, its elements matched against the previous array's by
+ * their canonical text: at each place, the previous element in step (or one a few further on,
+ * after removals) whose text the array's text continues with is taken as it is, without finding
+ * where the element ends nor parsing it. An element no previous one matches is parsed; it replaced
+ * the previous element in step (an update) unless that one follows within a few elements (an
+ * install). The same walk as alignElements, on text.
+ */
+function parseArraySharing(text: string, start: number, previous: readonly unknown[]): { list: unknown[]; end: number } | null {
+  const previousTexts = previous.map((element) => (typeof element === 'object' && element !== null ? canonicalJson(element) : null));
+  const continuesWith = (at: number, k: number): boolean => {
+    const t = previousTexts[k];
+    // A slice compared with === is a memory comparison, several times faster than startsWith's loop.
+    return typeof t === 'string' && isDelimiter(text.charCodeAt(at + t.length)) && text.slice(at, at + t.length) === t;
+  };
+  const list: unknown[] = [];
+  let at = start + 1;
+  if (text.charCodeAt(at) === CLOSE_ARRAY) return { list, end: at + 1 };
+  let j = 0;
+  for (;;) {
+    let found = -1;
+    for (let k = j; k < Math.min(previous.length, j + 1 + RESYNC_WINDOW); k++) {
+      if (continuesWith(at, k)) {
+        found = k;
+        break;
+      }
+    }
+    let end: number;
+    if (found >= 0) {
+      list.push(previous[found]);
+      end = at + (previousTexts[found] as string).length;
+      j = found + 1;
+    } else {
+      end = valueEnd(text, at);
+      if (end < 0) return null;
+      list.push(parseRemembered(text.slice(at, end)));
+      if (j < previous.length && !followsWithin(text, end, (k) => continuesWith(k, j))) j++;
+    }
+    const next = text.charCodeAt(end);
+    if (next === CLOSE_ARRAY) {
+      memo.set(list, text.slice(start, end + 1));
+      return { list, end: end + 1 };
+    }
+    if (next !== COMMA) return null;
+    at = end + 1;
+  }
+}
+
+/** Whether one of the few elements after `from` (a delimiter) satisfies `is`, given its start. */
+function followsWithin(text: string, from: number, is: (at: number) => boolean): boolean {
+  let at = from;
+  for (let n = 0; n < RESYNC_WINDOW && text.charCodeAt(at) === COMMA; n++) {
+    if (is(at + 1)) return true;
+    at = valueEnd(text, at + 1);
+    if (at < 0) return false;
+  }
+  return false;
+}
+
 function flatEqual(a: unknown, b: unknown): boolean {
   if (!isPlainObject(a) || !isPlainObject(b)) return false;
   const keys = Object.keys(a);

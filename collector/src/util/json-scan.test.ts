@@ -1,4 +1,4 @@
-import { objectSpanAt } from './json-scan';
+import { objectSpanAt, valueEnd } from './json-scan';
 
 describe('objectSpanAt', () => {
   it("finds an object's end and its members' value spans, past strings holding brackets, quotes and escapes", () => {
@@ -18,5 +18,22 @@ describe('objectSpanAt', () => {
     expect(objectSpanAt('{"a":[1,2}', 0)).toBeNull();
     expect(objectSpanAt('{"a":"unterminated}', 0)).toBeNull();
     expect(objectSpanAt('{"a\\u":1}', 0)).toBeNull();
+  });
+});
+
+describe('valueEnd', () => {
+  it('finds the end of each kind of value, and -1 where it does not close', () => {
+    const text = '[{"a":"]}\\"","b":[1,{}]},"s\\"",-1.5e3,true,null]';
+    const ends: string[] = [];
+    for (let at = 1; text[at - 1] !== ']' && at < text.length; ) {
+      const end = valueEnd(text, at);
+      ends.push(text.slice(at, end));
+      at = end + 1;
+    }
+    expect(ends).toEqual(['{"a":"]}\\"","b":[1,{}]}', '"s\\""', '-1.5e3', 'true', 'null']);
+    expect(ends.map((e) => JSON.parse(e) as unknown)).toEqual((JSON.parse(text) as unknown[]));
+    expect(valueEnd('{"a":[1}', 0)).toBe(-1);
+    expect(valueEnd('"open', 0)).toBe(-1);
+    expect(valueEnd(',', 0)).toBe(-1);
   });
 });

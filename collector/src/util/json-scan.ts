@@ -79,3 +79,37 @@ export function objectSpanAt(text: string, start: number): ObjectSpan | null {
   }
   return null;
 }
+
+/**
+ * Just after the JSON value starting at `start`, following only strings and brackets (the same
+ * caveats as objectSpanAt), or -1 when it does not close.
+ */
+export function valueEnd(text: string, start: number): number {
+  const first = text.charCodeAt(start);
+  if (first === QUOTE) {
+    const close = stringEnd(text, start);
+    return close < 0 ? -1 : close + 1;
+  }
+  if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
+    // A number or a literal: up to the next delimiter.
+    let i = start;
+    while (i < text.length && !isDelimiter(text.charCodeAt(i))) i++;
+    return i > start ? i : -1;
+  }
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const close = stringEnd(text, i);
+      if (close < 0) return -1;
+      i = close;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+    else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** Whether a character ends a value in JSON written without spaces (JSON.stringify's). */
+export function isDelimiter(c: number): boolean {
+  return c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY;
+}
