@@ -147,6 +147,9 @@ function listNcs(u, p) {
   return items;
 }
 
+/** The authorised USB drives (GET/POST/DELETE /usb/authorised), as the collector keeps them. */
+const authorisedUsb = [{ id: 1, org: null, vendorId: '0951', productId: '1666', serial: null, note: 'Kingston IronKey, encrypted, issued by the DSI' }];
+
 async function api(req, res, url, body) {
   const path = url.pathname.slice('/api/v1'.length);
   if (req.method === 'POST' && path === '/login') {
@@ -201,6 +204,26 @@ async function api(req, res, url, body) {
     if (n) Object.assign(n, { status: 'exempted', exemption: ex });
     log(u.username, 'exemption.grant', `${b.deviceId}/${b.ruleId}`, 'ok', { reason: b.reason, expiresAt: b.expiresAt });
     return json(res, 200, ex);
+  }
+  if (path === '/usb/authorised' && req.method === 'GET') {
+    return json(res, 200, { items: authorisedUsb.filter((a) => a.org === null || u.orgs.includes('*') || u.orgs.includes(a.org)) });
+  }
+  if (path === '/usb/authorised' && req.method === 'POST') {
+    if (u.role !== 'admin') return fail(res, 403, 'forbidden', 'admins only');
+    const b = JSON.parse(body || '{}');
+    if (!/^[0-9a-f]{4}$/.test(b.vendorId ?? '') || !/^[0-9a-f]{4}$/.test(b.productId ?? '')) return fail(res, 400, 'bad-request', 'vendorId and productId are 4 hex digits');
+    const entry = { id: authorisedUsb.reduce((m, a) => Math.max(m, a.id), 0) + 1, org: b.org ?? null, vendorId: b.vendorId, productId: b.productId, serial: b.serial ?? null, note: b.note ?? null };
+    authorisedUsb.push(entry);
+    log(u.username, 'usb.authorise', `${entry.vendorId}:${entry.productId}`, 'ok', entry);
+    return json(res, 201, entry);
+  }
+  if (path.startsWith('/usb/authorised/') && req.method === 'DELETE') {
+    if (u.role !== 'admin') return fail(res, 403, 'forbidden', 'admins only');
+    const i = authorisedUsb.findIndex((a) => String(a.id) === path.split('/').pop());
+    if (i < 0) return fail(res, 404, 'not-found', 'no such entry');
+    const [entry] = authorisedUsb.splice(i, 1);
+    log(u.username, 'usb.unauthorise', `${entry.vendorId}:${entry.productId}`, 'ok', entry);
+    return json(res, 200, entry);
   }
   if (path === '/audit') {
     if (u.role === 'license-manager') return fail(res, 403, 'forbidden', 'admins and auditors only');

@@ -290,11 +290,57 @@ describe('the console served by a real collector with 50 simulated devices', () 
     await shot('usb-authorised');
   });
 
+  it('lists the authorised drives on their page, adds one by its ids and removes one, as the API then shows', async () => {
+    type Listed = { items: { id: number; org: string | null; vendorId: string; productId: string; serial: string | null; note: string | null }[] };
+    const before = (await api<Listed>('/usb/authorised')).body.items;
+    const earlier = before.find((a) => a.vendorId === '0781' && a.productId === '5583' && a.serial === 'E2E-0001');
+    if (!earlier) throw new Error('the drive authorised from the device page is not listed');
+    const shownIds = () => page.locator('[data-testid="usb-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id') ?? ''));
+
+    await page.click('[data-testid="nav-usb"]');
+    await page.waitForFunction(() => (globalThis as unknown as { location: { hash: string } }).location.hash === '#/usb');
+    await page.waitForSelector('[data-testid="usb-table"]');
+    // The API's entries, in its order.
+    expect(await shownIds()).toEqual(before.map((a) => String(a.id)));
+    const row = page.locator(`[data-testid="usb-row"][data-id="${earlier.id}"]`);
+    expect(await row.innerText()).toMatch(/0781:5583[\s\S]*E2E-0001/);
+
+    // Every org, any unit of a model. An id that is not four hex digits is refused before anything is sent.
+    await page.selectOption('[data-testid="usb-form-org"]', '*');
+    await page.fill('[data-testid="usb-form-vendor"]', 'king');
+    await page.fill('[data-testid="usb-form-product"]', '1666');
+    await page.fill('[data-testid="usb-form-note"]', 'Kingston DataTraveler, e2e');
+    await page.click('[data-testid="usb-form-submit"]');
+    expect(await page.locator('[data-testid="usb-form-error-vendorId"]').innerText()).toContain('hexadecimal');
+    expect((await api<Listed>('/usb/authorised')).body.items).toHaveLength(before.length);
+    await page.fill('[data-testid="usb-form-vendor"]', '0951');
+    await page.click('[data-testid="usb-form-submit"]');
+    const added = page.locator('[data-testid="usb-row"][data-vendor="0951"][data-product="1666"]');
+    await added.waitFor();
+    expect(await added.getAttribute('data-org')).toBe('');
+    expect(await added.innerText()).toMatch(/Every org[\s\S]*Any unit[\s\S]*Kingston DataTraveler, e2e/);
+    expect((await api<Listed>('/usb/authorised')).body.items).toContainEqual(expect.objectContaining({ org: null, vendorId: '0951', productId: '1666', serial: null, note: 'Kingston DataTraveler, e2e' }));
+    await shot('usb-page');
+
+    // Removed through the row's confirmation; the API no longer lists it.
+    await row.locator('[data-testid="usb-remove"]').click();
+    await page.waitForSelector('[data-testid="usb-remove-dialog"]');
+    expect(await page.locator('[data-testid="usb-remove-dialog"]').innerText()).toContain('0781:5583');
+    await page.click('[data-testid="usb-remove-dialog-confirm"]');
+    await until('the removed row leaves the list', async () => ((await row.count()) === 0 ? true : undefined));
+    expect(await page.locator('[data-testid="usb-remove-dialog"]').count()).toBe(0);
+    const after = (await api<Listed>('/usb/authorised')).body.items;
+    expect(after.map((a) => a.id)).not.toContain(earlier.id);
+    expect(after).toHaveLength(before.length);
+    expect(await shownIds()).toEqual(after.map((a) => String(a.id)));
+  });
+
   it('switches to French', async () => {
     await page.click('[data-testid="lang-fr"]');
     await until('the French labels', async () => ((await page.locator('[data-testid="nav-overview"]').innerText()).includes('Vue d’ensemble') ? true : undefined));
     expect(await attr('[data-testid="lang-switch"]', 'data-lang')).toBe('fr');
     expect(await page.locator('[data-testid="nav-audit"]').innerText()).toContain('Journal d’audit');
+    expect(await page.locator('[data-testid="nav-usb"]').innerText()).toContain('Clés USB autorisées');
     await shot('fr');
   });
 });

@@ -23,6 +23,7 @@ import { DeviceDetail } from './views/DeviceDetail';
 import { Audit } from './views/Audit';
 import { Licenses } from './views/Licenses';
 import { Software } from './views/Software';
+import { UsbAuthorised } from './views/UsbAuthorised';
 
 declare global {
   interface Window {
@@ -285,6 +286,8 @@ function View({ route }: { route: Route }) {
       return <Licenses params={route.params} />;
     case 'software':
       return <Software params={route.params} />;
+    case 'usb':
+      return <UsbAuthorised />;
   }
 }
 

@@ -98,6 +98,16 @@ describe('API client', () => {
     expect(JSON.parse(seen[2]!.body!)).toEqual({ status: 'denied', reason: 'no budget' });
   });
 
+  it('lists, adds and removes authorised USB drives', async () => {
+    const seen: ApiRequest[] = [];
+    const entry = { id: 7, org: null, vendorId: '0781', productId: '5581', serial: null, note: null };
+    const api = createApiClient({ transport: async (req) => (seen.push(req), { status: 200, contentType: 'application/json', body: JSON.stringify(entry) }), getToken: () => 't' });
+    await api.authorisedUsb();
+    await api.authoriseUsb({ org: null, vendorId: '0781', productId: '5581', serial: null, note: null });
+    expect(await api.unauthoriseUsb(7)).toEqual({ ok: true, value: entry });
+    expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/usb/authorised', 'POST /api/v1/usb/authorised', 'DELETE /api/v1/usb/authorised/7']);
+  });
+
   it('asks for the PDF report as base64, and the browser transport encodes only a successful binary answer', async () => {
     const seen: ApiRequest[] = [];
     const api = createApiClient({ transport: async (req) => (seen.push(req), { status: 200, contentType: 'application/pdf', body: 'JVBERg==' }), getToken: () => 't' });

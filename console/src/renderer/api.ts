@@ -527,6 +527,8 @@ export function createApiClient(opts: ApiClientOptions) {
     createExemption: (input: ExemptionInput) => call<Exemption>('POST', '/exemptions', input),
     authorisedUsb: () => call<{ items: AuthorisedUsb[] }>('GET', '/usb/authorised'),
     authoriseUsb: (input: AuthorisedUsbInput) => call<AuthorisedUsb>('POST', '/usb/authorised', input),
+    /** Removes an authorisation; the collector answers with the entry removed. */
+    unauthoriseUsb: (id: number) => call<AuthorisedUsb>('DELETE', `/usb/authorised/${encodeURIComponent(String(id))}`),
     revokeExemption: (id: string) => call<void>('DELETE', `/exemptions/${encodeURIComponent(id)}`),
     audit: (q: AuditQuery) => call<Page<AuditEntry>>('GET', `/audit${queryString(q)}`),
 

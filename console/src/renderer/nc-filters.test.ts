@@ -61,6 +61,8 @@ describe('routes', () => {
     expect(parseRoute('#/devices/abc%2F1?x=1')).toEqual({ name: 'device', id: 'abc/1', params: { x: '1' } });
     expect(parseRoute('#/audit?actor=alice')).toEqual({ name: 'audit', params: { actor: 'alice' } });
     expect(parseRoute('#/nowhere')).toEqual({ name: 'overview', params: {} });
+    expect(parseRoute('#/usb')).toEqual({ name: 'usb', params: {} });
+    expect(href('usb')).toBe('#/usb');
     expect(href('device', {}, 'abc/1')).toBe('#/devices/abc%2F1');
   });
 });

@@ -3,7 +3,7 @@
  * in the desktop app and at the collector's `/` without a server rewrite, and
  * filters live in the URL so back, reload and a shared link keep them.
  */
-export type RouteName = 'overview' | 'nonconformities' | 'devices' | 'device' | 'audit' | 'licenses' | 'software';
+export type RouteName = 'overview' | 'nonconformities' | 'devices' | 'device' | 'audit' | 'licenses' | 'software' | 'usb';
 
 export interface Route {
   name: RouteName;
@@ -20,6 +20,7 @@ const simple: Record<string, RouteName> = {
   audit: 'audit',
   licenses: 'licenses',
   software: 'software',
+  usb: 'usb',
 };
 
 export function parseRoute(hash: string): Route {

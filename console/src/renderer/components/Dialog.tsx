@@ -28,8 +28,24 @@ export function Dialog({ title, onClose, children, footer, testid, wide }: { tit
   );
 }
 
-/** Asks before deleting; shows the collector's refusal in place instead of closing. */
-export function ConfirmDelete({ title, body, onCancel, onConfirm, testid }: { title: string; body: string; onCancel(): void; onConfirm(): Promise<Result<unknown>>; testid: string }) {
+/** Asks before deleting (or removing: `confirmLabel`, `busyLabel`); shows the collector's refusal in place instead of closing. */
+export function ConfirmDelete({
+  title,
+  body,
+  onCancel,
+  onConfirm,
+  testid,
+  confirmLabel,
+  busyLabel,
+}: {
+  title: string;
+  body: string;
+  onCancel(): void;
+  onConfirm(): Promise<Result<unknown>>;
+  testid: string;
+  confirmLabel?: string;
+  busyLabel?: string;
+}) {
   const { t } = useApp();
   const { busy, error, run } = useSubmit();
   const confirm = () => run(onConfirm);
@@ -44,7 +60,7 @@ export function ConfirmDelete({ title, body, onCancel, onConfirm, testid }: { ti
             {t('common.cancel')}
           </button>
           <button type="button" className="btn btn-danger" onClick={confirm} disabled={busy} data-testid={`${testid}-confirm`}>
-            {busy ? t('common.deleting') : t('common.delete')}
+            {busy ? (busyLabel ?? t('common.deleting')) : (confirmLabel ?? t('common.delete'))}
           </button>
         </>
       }

@@ -11,6 +11,7 @@ const icons: Record<string, string> = {
   devices: 'M4 6h16v10H4V6Zm16 12a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2H0v2h24v-2h-4Z',
   licenses: 'M21 10h-8.35A5.99 5.99 0 0 0 1 12a6 6 0 0 0 11.65 2H13l2 2 2-2 2 2 4-4.04L21 10ZM7 15a3 3 0 1 1 0-6 3 3 0 0 1 0 6Z',
   software: 'M4 8h4V4H4v4Zm6 12h4v-4h-4v4Zm-6 0h4v-4H4v4Zm0-6h4v-4H4v4Zm6 0h4v-4h-4v4Zm6-10v4h4V4h-4Zm-6 4h4V4h-4v4Zm6 6h4v-4h-4v4Zm0 6h4v-4h-4v4Z',
+  usb: 'M15 7v4h1v2h-3V5h2l-3-4-3 4h2v8H8v-2.07c.7-.37 1.2-1.08 1.2-1.93 0-1.21-.99-2.2-2.2-2.2-1.21 0-2.2.99-2.2 2.2 0 .85.5 1.56 1.2 1.93V13c0 1.11.89 2 2 2h3v3.05c-.71.37-1.2 1.1-1.2 1.95 0 1.22.99 2.2 2.2 2.2 1.21 0 2.2-.98 2.2-2.2 0-.85-.49-1.58-1.2-1.95V15h3c1.11 0 2-.89 2-2v-2h1V7h-4Z',
   audit: 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6Zm2 16H8v-2h8v2Zm0-4H8v-2h8v2Zm-3-5V3.5L18.5 9H13Z',
 };
 
@@ -53,7 +54,11 @@ export function Layout({
         { route: 'software', label: 'nav.software' },
       ],
     },
-    ...(canAudit ? [{ title: 'nav.section.govern' as MessageKey, items: [{ route: 'audit' as RouteName, label: 'nav.audit' as MessageKey }] }] : []),
+    // Every role sees the authorised USB drives (admins change them); the audit log is for admins and auditors.
+    {
+      title: 'nav.section.govern',
+      items: [{ route: 'usb', label: 'nav.usb' }, ...(canAudit ? [{ route: 'audit' as RouteName, label: 'nav.audit' as MessageKey }] : [])],
+    },
   ];
   const active = current === 'device' ? 'devices' : current;
   const orgs = user.orgs.includes('*') ? t('header.allOrgs') : user.orgs.join(', ');
