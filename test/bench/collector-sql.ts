@@ -14,6 +14,8 @@ import sqlite3 from 'sqlite3';
 import { severityRank, type Severity } from '@vigie/shared';
 
 const root = join(__dirname, '..', '..', '..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { PAGE_CACHE_KIB } = require(join(root, 'collector', 'dist', 'store', 'sqlite', 'index.js')) as { PAGE_CACHE_KIB: number };
 
 interface DeviceRow {
   id: string;
@@ -192,6 +194,7 @@ function openBetter(path: string): { db: Database; driver: Driver } {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   const st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<StatementName, BetterSqlite3.Statement>;
   const args = (p: unknown[] | Record<string, unknown>): unknown[] => (Array.isArray(p) ? p : [p]);
   return {
@@ -213,7 +216,7 @@ async function openNode(path: string): Promise<{ db: sqlite3.Database; driver: D
   const db = await promisify<sqlite3.Database>((cb) => {
     const d: sqlite3.Database = new sqlite3.Database(path, (err) => cb(err, d));
   });
-  for (const p of ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL', 'PRAGMA foreign_keys = ON', 'PRAGMA busy_timeout = 5000']) {
+  for (const p of ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL', 'PRAGMA foreign_keys = ON', 'PRAGMA busy_timeout = 5000', `PRAGMA cache_size = -${PAGE_CACHE_KIB}`]) {
     await promisify<void>((cb) => db.run(p, (err) => cb(err)));
   }
   const st = {} as Record<StatementName, sqlite3.Statement>;
@@ -280,6 +283,7 @@ export function rawBulkInsert(path: string, sample: SampleReport[], count: numbe
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   const facts = db.prepare('INSERT INTO device_facts (device_id, facts, hash, collected_at, updated_at) VALUES (?, ?, ?, ?, ?)');
   const report = db.prepare(SQL.insertReport);
   const timeline = db.prepare(SQL.insertTimeline);

@@ -42,8 +42,8 @@ const DAY_MS = 86_400_000;
 const MAX_REPORTS_PER_COMMIT = 64;
 /** Devices whose last facts applyReport keeps in memory (about 0.3 MB each for 300 software items). */
 const FACTS_CACHE_SIZE = 128;
-/** The page cache of the store's connection, in KiB (see the constructor). */
-const PAGE_CACHE_KIB = 65_536;
+/** The page cache of the store's connection, in KiB (see the constructor); the bench's replays use it too. */
+export const PAGE_CACHE_KIB = 65_536;
 
 /** What one report's statements decided, before the commit. */
 type ReportTxResult = ApplyReportResult | { status: 'committing'; stored: Extract<ApplyReportResult, { status: 'stored' }>; facts: Facts };
