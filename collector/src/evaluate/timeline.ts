@@ -49,6 +49,18 @@ function itemLabel(item: { name: string; version: string | null }): string {
   return label;
 }
 
+/** The labels of a software list, per list object: a report's list is the next report's previous one. */
+const labelSets = new WeakMap<object, Set<string>>();
+
+function labelSet(items: readonly { name: string; version: string | null }[]): Set<string> {
+  let labels = labelSets.get(items);
+  if (labels === undefined) {
+    labels = new Set(items.map(itemLabel));
+    labelSets.set(items, labels);
+  }
+  return labels;
+}
+
 function describe(section: SectionName, previous: Facts, next: Facts): string {
   const before = previous[section];
   const after = next[section];
@@ -72,8 +84,8 @@ function describe(section: SectionName, previous: Facts, next: Facts): string {
       return `enabled ${a.enabled ?? '?'}, idle ${a.idleSeconds ?? '?'} s, grace ${a.graceSeconds ?? '?'} s, password ${a.requirePassword ?? '?'} (${a.source})`;
     }
     case 'software': {
-      const b = new Set((previous.software as Exclude<Facts['software'], { unknown: true }>).items.map(itemLabel));
-      const a = new Set((next.software as Exclude<Facts['software'], { unknown: true }>).items.map(itemLabel));
+      const b = labelSet((previous.software as Exclude<Facts['software'], { unknown: true }>).items);
+      const a = labelSet((next.software as Exclude<Facts['software'], { unknown: true }>).items);
       const added = [...a].filter((x) => !b.has(x)).sort();
       const removed = [...b].filter((x) => !a.has(x)).sort();
       const parts: string[] = [];
