@@ -170,6 +170,44 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
     expect(canonicalFacts(second).hash).toBe(factsHash(usb(['A', 'X', 'C'])));
   });
 
+  it('gives the plain parse for random edits anywhere in two arrays of a section, around a member that changes too, chained', () => {
+    let seed = 5;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    type Stick = { mountPoints: string[]; product: string; productId: string; serial: string; storage: boolean; vendor: string; vendorId: string };
+    const stick = (n: number): Stick => ({ mountPoints: n % 2 ? [`/media/${awkward[n % awkward.length]}`] : [], product: `${awkward[(n + 3) % awkward.length]} ${n}`, productId: '5581', serial: `S${n}`, storage: n % 3 !== 0, vendor: 'SanDisk', vendorId: '0781' });
+    const edit = <T,>(list: T[], make: (n: number) => T, round: number): T[] => {
+      const out = [...list];
+      for (let e = random(4); e > 0; e--) {
+        const at = random(out.length + 1);
+        const what = random(3);
+        if (what === 0) out.splice(at, 0, make(1000 * round + e));
+        else if (what === 1 && out.length > 0) out.splice(Math.min(at, out.length - 1), 1);
+        else if (out.length > 0) out[Math.min(at, out.length - 1)] = make(2000 * round + e);
+      }
+      return out;
+    };
+    let devices = Array.from({ length: 25 }, (_, n) => stick(n));
+    let apps = Array.from({ length: 60 }, (_, n) => item(n));
+    let previous: Facts | null = null;
+    let sharedTotal = 0;
+    for (let round = 1; round <= 60; round++) {
+      devices = edit(devices, stick, round);
+      apps = edit(apps, (n) => item(n), round);
+      const events = random(2) ? [] : [{ action: 'mounted', at: `2026-11-29T0${round % 10}:00:00.000Z`, device: stick(round), user: 'alice' }];
+      const facts = { ...sampleFacts(), software: { items: apps }, usb: { devices, events } } as unknown as Facts;
+      const rebuilt: Facts = rebuild(facts, previous);
+      expect(rebuilt).toEqual(JSON.parse(JSON.stringify(facts)));
+      expect(canonicalFacts(rebuilt).hash).toBe(factsHash(facts));
+      if (previous) sharedTotal += items(rebuilt).filter((x) => items(previous!).includes(x)).length;
+      previous = rebuilt;
+    }
+    // Most items are shared, round after round (each round edits a few of 60).
+    expect(sharedTotal).toBeGreaterThan(59 * 45);
+  });
+
   it('shares the unchanged items of a delta applied on the previous facts, and keeps its content and hash', () => {
     const before = rebuild(withItems([item(1), item(2), item(3)]), null);
     const delta = JSON.parse(JSON.stringify({ software: { items: [item(1), item(4), item(3)] } })) as Facts;
