@@ -1,24 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RawData } from 'ws';
-import { parseMessage, validateFullReportEnvelope, validateMessage, type Facts, type ParseResult } from '@vigie/shared';
+import { parseMessage, validateMessage, type Facts, type ParseResult } from '@vigie/shared';
 import { canonicalFacts, canonicalSections, factsFromCanonical } from '../util/canonical-json';
-import { sha256Hex } from '../util/crypto';
 import { deflateFacts } from '../util/facts-column';
-import { objectSpanAt } from '../util/json-scan';
+import { fullReportFromText, type FactsCanonical } from './full-report-text';
 
-/** Canonical JSON of a full report's facts, as canonical-json computes it, and its hash. */
-export interface FactsCanonical {
-  json: string;
-  /** Its SHA-256 (the facts hash), computed on the worker too. */
-  hash: string;
-  /** Each section's [key, start, end] in `json`: its canonical text is that slice. */
-  sections: [string, number, number][];
-  /** `json` deflated as the store keeps it (collector/src/util/facts-column.ts); left out when the facts repeat the stored ones. */
-  deflated?: Uint8Array;
-}
+export type { FactsCanonical } from './full-report-text';
 
 export interface FrameJob {
   id: number;
@@ -54,9 +43,9 @@ export type ParsedFrame = ParseResult & {
 export function parseFrameBytes(bytes: Buffer, maxBytes: number, canonical: boolean, storedFactsHash?: string): { result: ParseResult; canonical: FactsCanonical | null } {
   if (bytes.byteLength > maxBytes) return { result: { ok: false, error: { code: 'too-large', message: `frame exceeds ${maxBytes} bytes` } }, canonical: null };
   const text = bytes.toString('utf8');
-  if (canonical && storedFactsHash !== undefined) {
-    const repeated = repeatedFullReport(text, storedFactsHash);
-    if (repeated) return repeated;
+  if (canonical) {
+    const read = fullReportFromText(text, storedFactsHash);
+    if (read) return read;
   }
   let value: unknown;
   try {
@@ -75,49 +64,6 @@ function factsCanonical(result: ParseResult): FactsCanonical | null {
   const sections = canonicalSections(result.message.body.facts);
   // Deflated here, off the main thread, in case the store writes them (facts that changed).
   return sections ? { json, hash, sections, deflated: deflateFacts(json) } : null;
-}
-
-const FACTS_KEY = '"facts":';
-/** Stands in for the facts while the rest of a repeated report is parsed: a key drawn at start, which no peer can know. */
-const placeholderKey = randomBytes(16).toString('hex');
-const placeholder = `{"${placeholderKey}":0}`;
-
-/**
- * A full report whose facts, as received, are the very canonical text of the facts the collector
- * holds for the device (same SHA-256): content validated when it was stored, so the facts are
- * neither parsed nor validated again; only the rest of the report is (an agent's first report
- * after a reconnect, as every agent sends after a collector restart; the facts are 99% of the
- * frame). Agents write their facts as canonical text (validated facts serialise in the schemas'
- * key order), so the text is found by its brackets and hashed as it is.
- *
- * The rest of the report is parsed with an unguessable placeholder where the facts were: finding
- * the placeholder as body.facts proves the hashed text sat exactly there (not inside a string, nor
- * under a key that a later duplicate overrides), so the whole frame parses to the stored facts.
- * Facts stored by an older collector under a looser schema are thus taken again as they are: the
- * same content the store already holds and serves, nothing new.
- * Null when anything differs: the full parse and validation then run and give their precise errors.
- */
-function repeatedFullReport(text: string, storedFactsHash: string): { result: ParseResult; canonical: FactsCanonical } | null {
-  const at = text.indexOf(FACTS_KEY);
-  if (at < 0) return null;
-  const start = at + FACTS_KEY.length;
-  const span = objectSpanAt(text, start);
-  if (!span) return null;
-  const json = text.slice(start, span.end);
-  const hash = sha256Hex(json);
-  if (hash !== storedFactsHash) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text.slice(0, start) + placeholder + text.slice(span.end));
-  } catch {
-    return null;
-  }
-  const facts = (value as { body?: { facts?: unknown } } | null)?.body?.facts;
-  if (typeof facts !== 'object' || facts === null || !Object.hasOwn(facts, placeholderKey)) return null;
-  const result = validateFullReportEnvelope(value);
-  if (!result.ok) return null;
-  const sections = span.members.map(([key, from, to]): [string, number, number] => [key, from - start, to - start]);
-  return { result, canonical: { json, hash, sections } };
 }
 
 /** What the worker posts back: a full report's facts travel as their canonical text only. */

@@ -1,6 +1,5 @@
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const COLON = 0x3a;
 const COMMA = 0x2c;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
@@ -19,70 +18,12 @@ function stringEnd(text: string, open: number): number {
   }
 }
 
-function stringValue(literal: string): string | null {
-  try {
-    return JSON.parse(literal) as string;
-  } catch {
-    return null;
-  }
-}
-
-/** A JSON object found in a text: where it ends, and each member's key and value span. */
-export interface ObjectSpan {
-  /** Just after the object's closing brace. */
-  end: number;
-  /** [key, start, end] of each member's value, in the order written. */
-  members: [string, number, number][];
-}
-
 /**
- * Where the JSON object opening at `start` ends, and its members' spans, by following only its
- * strings and brackets: several times cheaper than JSON.parse for a large object, since most of the
- * text is strings, skipped with the native indexOf. It does not validate the JSON (literals,
- * numbers, which brackets pair up): use it only to locate a text whose content is then checked
- * another way (frame-parser.ts compares its hash with the stored facts'). Null when the brackets
- * or strings do not close.
- */
-export function objectSpanAt(text: string, start: number): ObjectSpan | null {
-  if (text.charCodeAt(start) !== OPEN_OBJECT) return null;
-  const members: [string, number, number][] = [];
-  let depth = 0;
-  let keyStart = -1;
-  let keyEnd = -1;
-  let key = '';
-  let valueStart = -1;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const close = stringEnd(text, i);
-      if (close < 0) return null;
-      if (depth === 1 && valueStart < 0) [keyStart, keyEnd] = [i, close + 1];
-      i = close;
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
-    else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (--depth === 0) {
-        if (valueStart >= 0) members.push([key, valueStart, i]);
-        return { end: i + 1, members };
-      }
-    } else if (depth === 1) {
-      if (c === COLON && valueStart < 0) {
-        const parsed = keyStart < 0 ? null : stringValue(text.slice(keyStart, keyEnd));
-        if (parsed === null) return null;
-        key = parsed;
-        valueStart = i + 1;
-      } else if (c === COMMA) {
-        if (valueStart < 0) return null;
-        members.push([key, valueStart, i]);
-        [keyStart, valueStart] = [-1, -1];
-      }
-    }
-  }
-  return null;
-}
-
-/**
- * Just after the JSON value starting at `start`, following only strings and brackets (the same
- * caveats as objectSpanAt), or -1 when it does not close.
+ * Just after the JSON value starting at `start`, following only strings and brackets (without
+ * validating the JSON: literals, numbers and which brackets pair up are not checked; use it only
+ * to locate text whose content is then validated or compared another way. Several times cheaper
+ * than JSON.parse for a large value, since most of the text is strings, skipped with the native
+ * indexOf), or -1 when it does not close.
  */
 export function valueEnd(text: string, start: number): number {
   const first = text.charCodeAt(start);
