@@ -59,10 +59,9 @@ describe('a full report read from its text', () => {
       expect(read).not.toBeNull();
       expect(read!.canonical.json).toBe(fully(text).json);
     }
-    // Items whose first key is not the canonical first: the text path declines, the full validation canonicalises.
+    // Items whose first key is not the canonical first cannot be split: the section is validated whole.
     const reversed = frame(sent.replace(JSON.stringify(item(0)), [item(1), item(2)].map((x) => JSON.stringify(Object.fromEntries(Object.entries(x).reverse()))).join(',')));
-    expect(fullReportFromText(reversed)).toBeNull();
-    expect(fully(reversed).result.ok).toBe(true);
+    expect(fullReportFromText(reversed)?.canonical.json).toBe(fully(reversed).json);
   });
 
   it('leaves to the full validation anything it would refuse, whatever was validated before', () => {
@@ -82,6 +81,24 @@ describe('a full report read from its text', () => {
       expect([i, fullReportFromText(text)]).toEqual([i, null]);
       expect([i, fully(text).result.ok]).toEqual([i, false]);
     }
+  });
+
+  it("refuses one item over the schema's cap, as the full validation does", () => {
+    const small = (n: number): Item => ({ installedAt: null, name: `a${n}`, publisher: null, scope: 'machine', source: 'registry', version: null });
+    const atCap = asSent(withItems(Array.from({ length: 20_000 }, (_, n) => small(n))));
+    expect(fullReportFromText(frame(atCap))).not.toBeNull();
+    const over = frame(atCap.replace('{"items":[', `{"items":[${JSON.stringify(small(-1))},`));
+    expect(fullReportFromText(over)).toBeNull();
+    expect(fully(over).result.ok).toBe(false);
+  });
+
+  it('validates in full the stored facts of an older schema whose items it cannot split', () => {
+    // An item without installedAt (not in the current schema): the software section is read whole, and refused.
+    const sent = asSent(withItems([item(1), item(2)]));
+    const legacy = sent.replace('{"installedAt":"2026-01-02",', '{');
+    const text = frame(legacy);
+    expect(fullReportFromText(text)).toBeNull();
+    expect(fully(text).result.ok).toBe(false);
   });
 
   it('takes nothing the full validation would not, for thousands of random edits of a valid frame', () => {

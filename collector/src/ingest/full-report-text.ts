@@ -48,12 +48,28 @@ const canonicalSectionOrder = [...sectionNames].sort();
 const MAX_ITEMS = 20_000;
 
 /**
- * The exact texts of software items validated before, each its own canonical JSON. Bounded: when
- * full it starts over, so a peer sending ever new (valid) items costs speed, never memory. Only
- * validated texts get in.
+ * The exact texts of software items validated before, each its own canonical JSON, as fresh
+ * strings (a slice of the frame would keep the whole frame alive). Bounded in count and size:
+ * when full it starts over, so a peer sending ever new (valid) items costs speed, never memory.
+ * Only validated items get in, and only short ones: real items are 100-300 characters, and V8
+ * hashes a string of 16K characters or more by its length only, so long same-length items would
+ * all collide in the set.
  */
 const validItems = new Set<string>();
 const MAX_VALID_ITEMS = 50_000;
+const MAX_VALID_ITEMS_CHARS = 10_000_000;
+const MAX_REMEMBERED_ITEM_LENGTH = 2_048;
+let validItemsChars = 0;
+
+function rememberValidItem(canonical: string): void {
+  if (canonical.length > MAX_REMEMBERED_ITEM_LENGTH) return;
+  if (validItems.size >= MAX_VALID_ITEMS || validItemsChars + canonical.length > MAX_VALID_ITEMS_CHARS) {
+    validItems.clear();
+    validItemsChars = 0;
+  }
+  validItems.add(canonical);
+  validItemsChars += canonical.length;
+}
 
 interface FactsText {
   /** Just after the facts' closing brace. */
@@ -115,11 +131,11 @@ function readFacts(text: string, start: number): FactsText | null {
     }
     at = keyEnd + 1;
     let end: number;
-    if (key === 'software' && text.startsWith(ITEMS_OPEN, at)) {
-      const spans = itemSpans(text, at + ITEMS_OPEN.length);
-      if (!spans) return null;
-      [items, end] = [spans.items, spans.end];
-    } else end = valueEnd(text, at);
+    // Items not split at their canonical boundaries (another key order, stored facts of an older
+    // schema) leave the software section to be read, and validated, whole.
+    const spans = key === 'software' && text.startsWith(ITEMS_OPEN, at) ? itemSpans(text, at + ITEMS_OPEN.length) : null;
+    if (spans) [items, end] = [spans.items, spans.end];
+    else end = valueEnd(text, at);
     if (end < 0) return null;
     members.push([key, at, end]);
     const next = text.charCodeAt(end);
@@ -158,6 +174,7 @@ function itemSpans(text: string, from: number): { items: [number, number][]; end
       at = boundary + 2;
     }
   }
+  if (items.length > MAX_ITEMS) return null;
   // The array closes, then the object: {"items":[...]} and nothing else.
   if (text.charCodeAt(at) !== 0x5d || text.charCodeAt(at + 1) !== 0x7d) return null;
   return { items, end: at + 2 };
@@ -214,10 +231,8 @@ function softwareText(text: string, from: number, to: number, items: readonly [n
       if (!parsed.success) return null;
       // Validated items hold strings and nulls in the schema's (sorted) key order: JSON.stringify is their canonical text.
       canonical = JSON.stringify(parsed.data);
-      if (canonical === raw) {
-        if (validItems.size >= MAX_VALID_ITEMS) validItems.clear();
-        validItems.add(raw);
-      } else asReceived = false;
+      if (canonical === raw) rememberValidItem(canonical);
+      else asReceived = false;
     }
     texts.push(canonical);
   }

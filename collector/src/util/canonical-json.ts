@@ -315,6 +315,22 @@ function parseRemembered(text: string): unknown {
 }
 
 /**
+ * An array element parsed from its canonical text, remembering that text as a fresh string: the
+ * element may be shared by the device's later facts for a long time, and a slice would keep this
+ * report's whole text alive with it (one per report, for a device that changes an item each time).
+ * The parse of canonical text serialises back to the same text.
+ */
+function parseElement(slice: string): unknown {
+  const value = JSON.parse(slice) as unknown;
+  if (typeof value === 'object' && value !== null) {
+    const text = JSON.stringify(value);
+    memo.set(value, text);
+    native.set(value, text);
+  }
+  return value;
+}
+
+/**
  * A section parsed from its canonical text, sharing with the previous section the elements of its
  * arrays whose canonical text is unchanged: only the elements that changed are parsed (a report
  * that updates one application parses one software item, not 300, which was most of the main
@@ -388,7 +404,7 @@ function parseArraySharing(text: string, start: number, previous: readonly unkno
     } else {
       end = valueEnd(text, at);
       if (end < 0) return null;
-      list.push(parseRemembered(text.slice(at, end)));
+      list.push(parseElement(text.slice(at, end)));
       if (j < previous.length && !followsWithin(text, end, (k) => continuesWith(k, j))) j++;
     }
     const next = text.charCodeAt(end);
