@@ -306,6 +306,10 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
         expect((await store.listNonconformities({ scope: ['beta'], limit: 10, offset: 0 }, at(3))).total).toBe(0);
         const ncs = await store.listNonconformities({ scope: ['acme'], severity: 'critical', q: 'bravo', limit: 10, offset: 0 }, at(3));
         expect(ncs.items.map((n) => [n.deviceId, n.status, n.exemption])).toEqual([[b.id, 'open', null]]);
+        // The owner filter takes any part of the name, any case; % is a character like the others.
+        expect((await store.listNonconformities({ scope: null, owner: 'bob', limit: 10, offset: 0 }, at(3))).total).toBe(1);
+        expect((await store.listNonconformities({ scope: null, owner: '100%', limit: 10, offset: 0 }, at(3))).total).toBe(1);
+        expect((await store.listNonconformities({ scope: null, owner: '0%b', limit: 10, offset: 0 }, at(3))).total).toBe(0);
       });
 
       it('summarises conformity overall, per rule and per org, with a daily trend', async () => {
@@ -450,6 +454,10 @@ export function defineDatastoreContract(name: string, factory: () => Promise<Dat
         expect(all.items.map((e) => e.action)).toEqual(['device.update', 'login', 'login']);
         expect(all.items[2]).toMatchObject({ at: T0.toISOString(), actor: 'anonymous', details: { reason: 'bad password' }, ip: '10.0.0.1', outcome: 'failure' });
         expect((await store.listAudit({ actor: 'root', action: 'login', limit: 10, offset: 0 })).total).toBe(1);
+        // Any part, any case: what an admin types in the console's filters.
+        expect((await store.listAudit({ action: 'DEVICE', limit: 10, offset: 0 })).items.map((e) => e.action)).toEqual(['device.update']);
+        expect((await store.listAudit({ actor: 'anon', limit: 10, offset: 0 })).total).toBe(1);
+        expect((await store.listAudit({ action: '%', limit: 10, offset: 0 })).total).toBe(0);
       });
     });
 

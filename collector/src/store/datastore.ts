@@ -272,6 +272,7 @@ export interface NonconformityQuery {
   severity?: Severity;
   org?: string;
   status?: NonconformityStatus;
+  /** Any part of the owner's name, any case. */
   owner?: string;
   q?: string;
   sort?: NonconformitySort;
@@ -281,6 +282,7 @@ export interface NonconformityQuery {
 }
 
 export interface AuditQuery {
+  /** Any part of the actor or action, any case (audit actions are dotted names: `exemption` finds them all). */
   actor?: string;
   action?: string;
   limit: number;

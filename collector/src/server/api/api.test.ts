@@ -125,6 +125,24 @@ describe('console API', () => {
     expect((await call('GET', '/me', { token: other })).status).toBe(401);
   });
 
+  it("gives each software item of a device its catalog product and approval, as the software rule sees them", async () => {
+    const c = await t.enrol('machine-soft', 'acme');
+    const app = (name: string, version: string) => ({ name, version, publisher: null, source: 'registry' as const, scope: 'machine' as const, installedAt: null });
+    const software = { items: [app('Mozilla Firefox 128.0 (x64 en-US)', '128.0'), app('uTorrent', '3.6')] };
+    c.agent.send({ type: 'report', reportId: randomUUID(), seq: 1, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts({ software }, { machineId: 'machine-soft' }) }, dropped: 0 });
+    await c.agent.next();
+    const detail = (await call('GET', `/devices/${c.deviceId}`, { token: await login('root') })).json;
+    const items = detail.facts.software.items as { name: string; product: string; approval: string }[];
+    expect(items.map((i) => i.name)).toEqual(software.items.map((i) => i.name));
+    for (const i of items) {
+      expect(i.product).toEqual(expect.any(String));
+      expect(['approved', 'denied', 'unreviewed']).toContain(i.approval);
+    }
+    // The software rule names the same products as not approved.
+    const rule = (detail.findings as { ruleId: string; status: string; evidence: string }[]).find((f) => f.ruleId === 'approved-software')!;
+    for (const i of items.filter((x) => x.approval !== 'approved')) expect(rule.evidence).toContain(i.product);
+  });
+
   it('scopes every read to the user\u2019s orgs', async () => {
     const acme = await login('acme-admin');
     const beta = await login('beta-admin');

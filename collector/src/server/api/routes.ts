@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { severity as severitySchema, type Policy, type Rule } from '@vigie/shared';
+import { isUnknown, severity as severitySchema, type ApprovalStatus, type Facts, type Policy, type Rule, type SoftwareItem } from '@vigie/shared';
 import type { AuthService, AuthUser } from '../../auth/service';
 import { canSeeOrg } from '../../auth/service';
 import type { PolicyEvaluator } from '../../evaluate/evaluator';
@@ -199,6 +199,21 @@ export function createApi(deps: ApiDeps) {
     return { total: page.total, items: page.items.map(deviceListItem) };
   });
 
+  /** The facts with each software item's product and catalog verdict, as the approved-software rule sees them. */
+  function withApprovals(facts: Facts): Facts | (Omit<Facts, 'software'> & { software: { items: (SoftwareItem & { product: string; approval: ApprovalStatus })[] } }) {
+    const catalog = deps.licenses?.catalog();
+    if (!catalog || isUnknown(facts.software)) return facts;
+    return {
+      ...facts,
+      software: {
+        items: facts.software.items.map((item) => {
+          const verdict = catalog.classify(item);
+          return { ...item, product: verdict.product, approval: verdict.status };
+        }),
+      },
+    };
+  }
+
   route('GET', '/devices/:id', 'all', async ({ user, params }) => {
     const device = await deviceInScope(user, params.id!);
     const now = deps.now();
@@ -211,7 +226,7 @@ export function createApi(deps: ApiDeps) {
     ]);
     return {
       device: { ...deviceListItem(device), model: device.model, serial: device.serial, user: device.user, enrolledAt: device.enrolledAt, revoked: device.revoked },
-      facts: facts?.facts ?? null,
+      facts: facts ? withApprovals(facts.facts) : null,
       findings: findings.items.map((f) => ({ ruleId: f.ruleId, status: f.status, severity: f.severity, evidence: f.evidence, issp: f.issp, title: ruleInfo(policy, f.ruleId).title, updatedAt: f.updatedAt })),
       nonconformities: ncs.items.map((n) => ncItem(policy, n)),
       timeline,

@@ -846,7 +846,7 @@ export class SqliteStore implements Datastore {
     if (query.rule !== undefined) where.add('n.rule_id = @rule', { rule: query.rule });
     if (query.severity !== undefined) where.add('n.severity = @severity', { severity: query.severity });
     if (query.org !== undefined) where.add('d.org = @org', { org: query.org });
-    if (query.owner !== undefined) where.add('d.owner = @owner', { owner: query.owner });
+    if (query.owner !== undefined) where.add(`d.owner LIKE @owner ESCAPE '\\'`, { owner: likePattern(query.owner) });
     if (query.status === 'resolved') where.add('n.resolved_at IS NOT NULL');
     // (NOT) EXISTS rather than e.id IS (NOT) NULL, which is the same test: with it SQLite walks the sort
     // column's index and stops at the page, instead of sorting every open non-conformity.
@@ -1127,8 +1127,9 @@ export class SqliteStore implements Datastore {
 
   async listAudit(query: AuditQuery): Promise<Page<AuditRecord>> {
     const where = new Where();
-    if (query.actor !== undefined) where.add('actor = @actor', { actor: query.actor });
-    if (query.action !== undefined) where.add('action = @action', { action: query.action });
+    // Free text, as the console's filters are typed: any part of the name, any case.
+    if (query.actor !== undefined) where.add(`actor LIKE @actor ESCAPE '\\'`, { actor: likePattern(query.actor) });
+    if (query.action !== undefined) where.add(`action LIKE @action ESCAPE '\\'`, { action: likePattern(query.action) });
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM audit_log ${where}`).get(where.params) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
