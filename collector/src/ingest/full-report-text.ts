@@ -3,7 +3,7 @@ import { sectionNames, sectionSchemas, softwareItem, validateFullReportEnvelope,
 import { canonicalJson } from '../util/canonical-json';
 import { sha256Hex } from '../util/crypto';
 import { deflateFacts } from '../util/facts-column';
-import { valueEnd } from '../util/json-scan';
+import { CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_OBJECT, QUOTE, valueEnd } from '../util/json-scan';
 
 /**
  * A full report read from its text on the parsing worker, without parsing its 45 KB as a whole.
@@ -116,13 +116,13 @@ function envelopeAround(text: string, start: number, end: number): ParseResult |
 
 /** The facts object opening at `start`, member by member, and the software items' spans; null if it is not written as expected. */
 function readFacts(text: string, start: number): FactsText | null {
-  if (text.charCodeAt(start) !== 0x7b) return null;
+  if (text.charCodeAt(start) !== OPEN_OBJECT) return null;
   const members: [string, number, number][] = [];
   let items: [number, number][] | null = null;
   let at = start + 1;
   for (;;) {
     const keyEnd = valueEnd(text, at);
-    if (keyEnd < 0 || text.charCodeAt(at) !== 0x22 || text.charCodeAt(keyEnd) !== 0x3a) return null;
+    if (keyEnd < 0 || text.charCodeAt(at) !== QUOTE || text.charCodeAt(keyEnd) !== COLON) return null;
     let key: string;
     try {
       key = JSON.parse(text.slice(at, keyEnd)) as string;
@@ -139,8 +139,8 @@ function readFacts(text: string, start: number): FactsText | null {
     if (end < 0) return null;
     members.push([key, at, end]);
     const next = text.charCodeAt(end);
-    if (next === 0x7d) return { end: end + 1, members, items };
-    if (next !== 0x2c) return null;
+    if (next === CLOSE_OBJECT) return { end: end + 1, members, items };
+    if (next !== COMMA) return null;
     at = end + 1;
   }
 }
@@ -158,7 +158,7 @@ const ITEM_BOUNDARY = `},{${JSON.stringify(Object.keys(softwareItem.shape).sort(
 function itemSpans(text: string, from: number): { items: [number, number][]; end: number } | null {
   const items: [number, number][] = [];
   let at = from;
-  if (text.charCodeAt(at) !== 0x5d) {
+  if (text.charCodeAt(at) !== CLOSE_ARRAY) {
     for (;;) {
       const boundary = text.indexOf(ITEM_BOUNDARY, at);
       if (boundary < 0) {
@@ -176,7 +176,7 @@ function itemSpans(text: string, from: number): { items: [number, number][]; end
   }
   if (items.length > MAX_ITEMS) return null;
   // The array closes, then the object: {"items":[...]} and nothing else.
-  if (text.charCodeAt(at) !== 0x5d || text.charCodeAt(at + 1) !== 0x7d) return null;
+  if (text.charCodeAt(at) !== CLOSE_ARRAY || text.charCodeAt(at + 1) !== CLOSE_OBJECT) return null;
   return { items, end: at + 2 };
 }
 

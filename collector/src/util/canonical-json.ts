@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { factsHash, type Facts, type PartialFacts } from '@vigie/shared';
-import { isDelimiter, valueEnd } from './json-scan';
-
-const QUOTE = 0x22;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
+import { CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, isDelimiter, OPEN_ARRAY, OPEN_OBJECT, QUOTE, valueEnd } from './json-scan';
 
 /**
  * The canonical JSON that shared's factsHash hashes (safe-stable-stringify: keys

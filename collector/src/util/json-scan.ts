@@ -1,10 +1,12 @@
-const QUOTE = 0x22;
+/** The character codes of JSON's structure, for scanning a text with charCodeAt. */
+export const QUOTE = 0x22;
+export const COLON = 0x3a;
+export const COMMA = 0x2c;
+export const OPEN_OBJECT = 0x7b;
+export const CLOSE_OBJECT = 0x7d;
+export const OPEN_ARRAY = 0x5b;
+export const CLOSE_ARRAY = 0x5d;
 const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
 
 /** The index of the quote closing the JSON string opened at `open`, or -1. */
 function stringEnd(text: string, open: number): number {
