@@ -3,7 +3,7 @@
 // data at /api/v1, plus /api/v1/live (a new non-conformity every 20 s).
 // Not a test double for the collector's behaviour; the e2e test uses the real one.
 //   node console/scripts/mock-collector.mjs [--port 5180] [--devices 60]
-// Sign in as admin / admin (auditor / auditor for read-only).
+// Sign in as admin / admin (auditor / auditor for read-only, granted two orgs only: no audit log).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, dirname } from 'node:path';
@@ -65,7 +65,7 @@ for (let i = 0; i < deviceCount; i++) {
   for (const f of d.findings.filter((x) => x.status === 'fail')) {
     const first = now - rnd() * 20 * DAY;
     const r = rules.find((x) => x.id === f.ruleId);
-    ncs.push({ id: `nc-${ncSeq++}`, deviceId: id, hostname: d.hostname, owner: d.owner, org, ruleId: f.ruleId, title: r.title, severity: f.severity, evidence: f.evidence, issp: r.issp, firstSeenAt: new Date(first).toISOString(), dueAt: new Date(first + r.graceDays * DAY).toISOString(), resolvedAt: null, status: 'open', exemption: null });
+    ncs.push({ id: ncSeq++, deviceId: id, hostname: d.hostname, owner: d.owner, org, ruleId: f.ruleId, title: r.title, severity: f.severity, evidence: f.evidence, issp: r.issp, firstSeenAt: new Date(first).toISOString(), dueAt: new Date(first + r.graceDays * DAY).toISOString(), resolvedAt: null, status: 'open', exemption: null });
   }
   d.failing = d.findings.filter((x) => x.status === 'fail').length;
   d.status = d.failing ? 'noncompliant' : d.findings.some((x) => x.status === 'unknown') ? 'unknown' : 'compliant';
@@ -74,10 +74,10 @@ for (let i = 0; i < deviceCount; i++) {
 for (let i = 0; i < 6; i++) {
   const first = now - (25 + rnd() * 20) * DAY;
   const d = pick(devices);
-  ncs.push({ id: `nc-${ncSeq++}`, deviceId: d.id, hostname: d.hostname, owner: d.owner, org: d.org, ruleId: 'screen-lock', title: rules[1].title, severity: 'high', evidence: evidence['screen-lock'][0], issp: ['9.11.7'], firstSeenAt: new Date(first).toISOString(), dueAt: new Date(first + 3 * DAY).toISOString(), resolvedAt: new Date(first + 5 * DAY).toISOString(), status: 'resolved', exemption: null });
+  ncs.push({ id: ncSeq++, deviceId: d.id, hostname: d.hostname, owner: d.owner, org: d.org, ruleId: 'screen-lock', title: rules[1].title, severity: 'high', evidence: evidence['screen-lock'][0], issp: ['9.11.7'], firstSeenAt: new Date(first).toISOString(), dueAt: new Date(first + 3 * DAY).toISOString(), resolvedAt: new Date(first + 5 * DAY).toISOString(), status: 'resolved', exemption: null });
 }
 const audit = [];
-const log = (actor, action, target, outcome = 'ok', details = null) => audit.unshift({ id: `a-${audit.length + 1}`, at: new Date().toISOString(), actor, action, target, details, ip: '127.0.0.1', outcome });
+const log = (actor, action, target, outcome = 'ok', details = null) => audit.unshift({ id: audit.length + 1, at: new Date().toISOString(), actor, action, target, details, ip: '127.0.0.1', outcome });
 log('admin', 'policy.load', 'issp-default@2026.11.1');
 
 const users = { admin: { password: 'admin', role: 'admin', orgs: ['*'] }, auditor: { password: 'auditor', role: 'auditor', orgs: ['acme-fr', 'acme-de'] } };
@@ -92,12 +92,13 @@ function facts(d) {
       ...(d.os === 'windows' ? [{ id: 'D:', mountPoint: 'D:', system: false, technology: 'none', status: 'decrypted', percent: 0, protection: 'off', method: null }] : []),
     ] },
     screenlock: { enabled: true, idleSeconds: d.findings[1].status === 'fail' ? 1800 : 600, graceSeconds: 5, requirePassword: true, source: d.os === 'windows' ? 'policy:InactivityTimeoutSecs' : d.os === 'macos' ? 'com.apple.screensaver' : 'gsettings', user: d.user },
+    // Each item with its catalog product and approval, as GET /devices/:id gives them.
     software: { items: [
-      { name: 'Microsoft Office 365', version: '16.0.17531', publisher: 'Microsoft', source: 'registry', scope: 'machine', installedAt: null, approval: 'approved' },
-      { name: 'Mozilla Firefox', version: '126.0', publisher: 'Mozilla', source: 'registry', scope: 'machine', installedAt: null, approval: 'approved' },
-      { name: 'Dropbox', version: '185.4', publisher: 'Dropbox, Inc.', source: 'registry', scope: 'user', installedAt: null, approval: 'unreviewed' },
-      { name: 'uTorrent', version: '3.6', publisher: 'BitTorrent Inc.', source: 'registry', scope: 'user', installedAt: null, approval: 'denied' },
-      { name: '7-Zip', version: '23.01', publisher: 'Igor Pavlov', source: 'registry', scope: 'machine', installedAt: null, approval: 'approved' },
+      { name: 'Microsoft Office 365', version: '16.0.17531', publisher: 'Microsoft', source: 'registry', scope: 'machine', installedAt: null, product: 'Microsoft Office', approval: 'approved' },
+      { name: 'Mozilla Firefox', version: '126.0', publisher: 'Mozilla', source: 'registry', scope: 'machine', installedAt: null, product: 'Mozilla Firefox', approval: 'approved' },
+      { name: 'Dropbox', version: '185.4', publisher: 'Dropbox, Inc.', source: 'registry', scope: 'user', installedAt: null, product: 'Dropbox', approval: 'unreviewed' },
+      { name: 'uTorrent', version: '3.6', publisher: 'BitTorrent Inc.', source: 'registry', scope: 'user', installedAt: null, product: 'uTorrent', approval: 'denied' },
+      { name: '7-Zip', version: '23.01', publisher: 'Igor Pavlov', source: 'registry', scope: 'machine', installedAt: null, product: '7-Zip', approval: 'approved' },
     ] },
     usb: { devices: [], events: [] },
   };
@@ -109,6 +110,9 @@ const json = (res, status, body) => {
 };
 const fail = (res, status, code, message) => json(res, status, { error: { code, message } });
 const visible = (u, org) => u.orgs.includes('*') || u.orgs.includes(org);
+const contains = (hay, needle) => (hay ?? '').toLowerCase().includes(needle.toLowerCase());
+/** The list fields of a device, as GET /devices and PATCH /devices/:id give them. */
+const listItem = ({ id, hostname, os, osVersion, org, owner, ciatLevel, lastSeenAt, status, failing }) => ({ id, hostname, os, osVersion, org, owner, ciatLevel, lastSeenAt, status, failing });
 
 function summary(u) {
   const ds = devices.filter((d) => visible(u, d.org));
@@ -139,13 +143,15 @@ function listNcs(u, p) {
   if (p.get('severity')) items = items.filter((n) => n.severity === p.get('severity'));
   if (p.get('org')) items = items.filter((n) => n.org === p.get('org'));
   if (p.get('status')) items = items.filter((n) => n.status === p.get('status'));
-  if (p.get('owner')) items = items.filter((n) => (n.owner ?? '').toLowerCase().includes(p.get('owner').toLowerCase()));
-  if (p.get('q')) { const q = p.get('q').toLowerCase(); items = items.filter((n) => n.hostname.toLowerCase().includes(q) || (n.owner ?? '').toLowerCase().includes(q)); }
+  if (p.get('owner')) items = items.filter((n) => contains(n.owner, p.get('owner')));
+  if (p.get('q')) items = items.filter((n) => [n.hostname, n.owner, n.evidence, n.ruleId].some((f) => contains(f, p.get('q'))));
   const sort = p.get('sort') ?? 'firstSeenAt', dir = p.get('order') === 'asc' ? 1 : -1;
   const key = (n) => (sort === 'severity' ? sevRank[n.severity] : n[sort] ?? '');
   items.sort((a, b) => (key(a) < key(b) ? -dir : key(a) > key(b) ? dir : 0));
   return items;
 }
+
+let exemptionSeq = 0;
 
 /** The authorised USB drives (GET/POST/DELETE /usb/authorised), as the collector keeps them. */
 const authorisedUsb = [{ id: 1, org: null, vendorId: '0951', productId: '1666', serial: null, note: 'Kingston IronKey, encrypted, issued by the DSI' }];
@@ -179,7 +185,7 @@ async function api(req, res, url, body) {
     if (p.get('q')) items = items.filter((d) => `${d.hostname} ${d.owner ?? ''}`.toLowerCase().includes(p.get('q').toLowerCase()));
     if (p.get('org')) items = items.filter((d) => d.org === p.get('org'));
     if (p.get('status')) items = items.filter((d) => d.status === p.get('status'));
-    return json(res, 200, { total: items.length, items: items.slice(offset, offset + limit).map(({ findings: _f, ...d }) => d) });
+    return json(res, 200, { total: items.length, items: items.slice(offset, offset + limit).map(listItem) });
   }
   const m = /^\/devices\/([^/]+)$/.exec(path);
   if (m) {
@@ -189,9 +195,13 @@ async function api(req, res, url, body) {
       if (u.role !== 'admin') return fail(res, 403, 'forbidden', 'admins only');
       Object.assign(d, JSON.parse(body));
       log(u.username, 'device.update', d.id, 'ok', JSON.parse(body));
+      return json(res, 200, { device: listItem(d) });
     }
     const { findings, ...device } = d;
-    const usbEvents = d.findings[3].status === 'fail' ? [{ at: new Date(now - 2 * DAY).toISOString(), action: 'connected', device: { vendorId: '0781', productId: '5581', vendor: 'SanDisk', product: 'Ultra', serial: '4C530001', storage: true, mountPoints: ['E:'] }, user: d.user, authorised: false }] : [];
+    // As the collector stored them: each event the agent sent, with its id and when it arrived.
+    const usbEvents = d.findings[3].status === 'fail'
+      ? [{ eventId: `${d.id}-usb-1`, receivedAt: new Date(now - 2 * DAY + 1000).toISOString(), event: { at: new Date(now - 2 * DAY).toISOString(), action: 'connected', device: { vendorId: '0781', productId: '5581', vendor: 'SanDisk', product: 'Ultra', serial: '4C530001', storage: true, mountPoints: ['E:'] }, user: d.user } }]
+      : [];
     return json(res, 200, { device, facts: facts(d), findings, nonconformities: ncs.filter((n) => n.deviceId === d.id), usbEvents,
       timeline: [{ at: new Date(now - 3 * DAY).toISOString(), section: 'software', summary: 'Dropbox 185.4 installed' }, { at: new Date(now - 9 * DAY).toISOString(), section: 'encryption', summary: 'BitLocker protection suspended on C:' }, { at: d.enrolledAt, section: 'device', summary: 'Enrolled' }] });
   }
@@ -200,7 +210,7 @@ async function api(req, res, url, body) {
     const b = JSON.parse(body);
     if (!b.reason) return json(res, 400, { error: { code: 'bad-request', message: 'reason is required', details: [] } });
     const n = ncs.find((x) => x.deviceId === b.deviceId && x.ruleId === b.ruleId && x.status === 'open');
-    const ex = { id: `ex-${Date.now()}`, reason: b.reason, grantedBy: u.username, expiresAt: b.expiresAt };
+    const ex = { id: ++exemptionSeq, reason: b.reason, grantedBy: u.username, expiresAt: b.expiresAt };
     if (n) Object.assign(n, { status: 'exempted', exemption: ex });
     log(u.username, 'exemption.grant', `${b.deviceId}/${b.ruleId}`, 'ok', { reason: b.reason, expiresAt: b.expiresAt });
     return json(res, 200, ex);
@@ -227,6 +237,7 @@ async function api(req, res, url, body) {
   }
   if (path === '/audit') {
     if (u.role === 'license-manager') return fail(res, 403, 'forbidden', 'admins and auditors only');
+    if (!u.orgs.includes('*')) return fail(res, 403, 'forbidden', 'the audit log covers every org; it needs a user granted every org (*)');
     let items = audit;
     if (p.get('actor')) items = items.filter((a) => a.actor.includes(p.get('actor')));
     if (p.get('action')) items = items.filter((a) => a.action.includes(p.get('action')));
@@ -268,7 +279,7 @@ try {
   setInterval(() => {
     const d = pick(devices);
     const r = rules[3];
-    const n = { id: `nc-${ncSeq++}`, deviceId: d.id, hostname: d.hostname, owner: d.owner, org: d.org, ruleId: r.id, title: r.title, severity: r.severity, evidence: pick(evidence[r.id]), issp: r.issp, firstSeenAt: new Date().toISOString(), dueAt: new Date(Date.now() + r.graceDays * DAY).toISOString(), resolvedAt: null, status: 'open', exemption: null };
+    const n = { id: ncSeq++, deviceId: d.id, hostname: d.hostname, owner: d.owner, org: d.org, ruleId: r.id, title: r.title, severity: r.severity, evidence: pick(evidence[r.id]), issp: r.issp, firstSeenAt: new Date().toISOString(), dueAt: new Date(Date.now() + r.graceDays * DAY).toISOString(), resolvedAt: null, status: 'open', exemption: null };
     ncs.push(n);
     for (const c of wss.clients) { c.send(JSON.stringify({ type: 'nonconformity-opened', nonconformity: n })); c.send(JSON.stringify({ type: 'summary-changed' })); }
   }, Number(opt('live-every', 20)) * 1000);

@@ -335,6 +335,84 @@ describe('the console served by a real collector with 50 simulated devices', () 
     expect(await shownIds()).toEqual(after.map((a) => String(a.id)));
   });
 
+  it('saves a catalog rule that ignores entries, named by the product it ignores', async () => {
+    await page.evaluate(() => ((globalThis as unknown as { location: { hash: string } }).location.hash = '#/software?tab=rules'));
+    await page.click('[data-testid="rule-add"]');
+    await page.waitForSelector('[data-testid="rule-dialog"]');
+    await page.fill('[data-testid="rule-form-name"]', '^Vigie e2e runtime');
+    await page.check('[data-testid="rule-form-ignore"]');
+    // The product stays asked for: the collector refuses a rule without one.
+    expect(await page.locator('[data-testid="rule-form-product"]').isEnabled()).toBe(true);
+    await page.click('[data-testid="rule-form-submit"]');
+    await page.waitForSelector('[data-testid="rule-form-error-product"]');
+    await page.fill('[data-testid="rule-form-product"]', 'Runtimes');
+    await page.click('[data-testid="rule-form-submit"]');
+    await page.locator('[data-testid="rule-row"][data-product="Runtimes"]').waitFor();
+    expect(await page.locator('[data-testid="rule-dialog"]').count()).toBe(0);
+    const rules = await api<{ items: { id: number; namePattern: string; product: string; ignore: boolean }[] }>('/catalog/rules');
+    expect(rules.body.items).toContainEqual(expect.objectContaining({ id: expect.any(Number), namePattern: '^Vigie e2e runtime', product: 'Runtimes', ignore: true }));
+  });
+
+  it('shows a user granted one org only what the collector lets them do', async () => {
+    const added = runCli(collectorCli, ['user', 'add', '--data', dataDir, '--username', 'paris-admin', '--role', 'admin', '--org', 'paris', '--password-stdin'], `${password}\n`);
+    if (added.code !== 0) throw new Error(`user add failed: ${added.stderr}`);
+    const allOrgs = await api<{ id: number }>('/licenses', { method: 'POST', body: { product: 'Vigie e2e suite', type: 'site', seats: null, purchasedAt: '2026-01-01', org: '*' } });
+    expect(allOrgs.status).toBe(201);
+
+    const limited = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+    try {
+      const p = await limited.newPage();
+      const go = (hash: string) => p.evaluate((h) => ((globalThis as unknown as { location: { hash: string } }).location.hash = h), hash);
+      await p.goto(`${collector.url}/`);
+      await p.fill('[data-testid="login-username"]', 'paris-admin');
+      await p.fill('[data-testid="login-password"]', password);
+      await p.click('[data-testid="login-submit"]');
+      await p.waitForSelector('[data-testid="nav-overview"]');
+
+      // The audit log covers every org: no link, and the notice rather than a 403 at its URL.
+      expect(await p.locator('[data-testid="nav-audit"]').count()).toBe(0);
+      await go('#/audit');
+      await p.waitForSelector('[data-testid="audit-forbidden"]');
+      expect(await p.locator('[data-testid="audit-table"]').count()).toBe(0);
+
+      // Catalog rules, approvals and the failing statuses apply to every org: read-only, with the reason.
+      await go('#/software');
+      await p.waitForSelector('[data-testid="software-every-org-only"]');
+      await p.waitForSelector('[data-testid="software-failon-denied"]');
+      expect(await p.locator('[data-testid="software-failon-denied"]').isDisabled()).toBe(true);
+      expect(await p.locator('[data-testid="software-failon-save"]').count()).toBe(0);
+      await p.waitForSelector('[data-testid="software-row"]');
+      expect(await p.locator('[data-testid="software-approve"]').count()).toBe(0);
+      await go('#/software?tab=rules');
+      await p.waitForSelector('[data-testid="rules-table"]');
+      expect(await p.locator('[data-testid="rule-add"]').count()).toBe(0);
+      expect(await p.locator('[data-testid="rule-edit"]').count()).toBe(0);
+
+      // A new license starts on the user's org, the only one offered; zero seats are accepted.
+      await go('#/licenses');
+      await p.click('[data-testid="licenses-add"]');
+      await p.waitForSelector('[data-testid="license-dialog"]');
+      expect(await p.locator('[data-testid="license-form-org"]').inputValue()).toBe('paris');
+      expect(await p.locator('[data-testid="license-form-org"] option').evaluateAll((os) => os.map((o) => o.getAttribute('value')))).toEqual(['paris']);
+      await p.fill('[data-testid="license-form-product"]', 'Vigie e2e seats');
+      await p.fill('[data-testid="license-form-seats"]', '0');
+      await p.click('[data-testid="license-form-submit"]');
+      const mine = p.locator('[data-testid="licenses-list-row"][data-product="Vigie e2e seats"]');
+      await mine.waitFor();
+      expect(await mine.getAttribute('data-seats')).toBe('0');
+      // The license for all orgs is listed but not offered for editing; the org's own is.
+      expect(await mine.locator('[data-testid="license-edit"]').count()).toBe(1);
+      const shared = p.locator(`[data-testid="licenses-list-row"][data-id="${allOrgs.body.id}"]`);
+      await shared.waitFor();
+      expect(await shared.locator('[data-testid="license-edit"]').count()).toBe(0);
+      expect(await shared.locator('[data-testid="license-delete-open"]').count()).toBe(0);
+      const listed = await api<{ items: { product: string; org: string; seats: number | null }[] }>('/licenses');
+      expect(listed.body.items).toContainEqual(expect.objectContaining({ product: 'Vigie e2e seats', org: 'paris', seats: 0 }));
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('switches to French', async () => {
     await page.click('[data-testid="lang-fr"]');
     await until('the French labels', async () => ((await page.locator('[data-testid="nav-overview"]').innerText()).includes('Vue d’ensemble') ? true : undefined));

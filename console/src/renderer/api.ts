@@ -154,7 +154,7 @@ export interface DeviceFinding {
 
 export interface Exemption {
   /** Present when the collector lets it be revoked (DELETE /exemptions/:id). */
-  id?: string;
+  id?: number;
   reason: string;
   grantedBy: string;
   expiresAt: string;
@@ -163,7 +163,7 @@ export interface Exemption {
 export type NcStatus = 'open' | 'resolved' | 'exempted';
 
 export interface Nonconformity {
-  id: string;
+  id: number;
   deviceId: string;
   hostname: string;
   owner: string | null;
@@ -180,8 +180,8 @@ export interface Nonconformity {
   exemption: Exemption | null;
 }
 
-/** A software item as the collector returns it: the facts, with the catalog's verdict when it has one. */
-export type SoftwareRow = SoftwareItem & { approval?: ApprovalStatus };
+/** A software item as the collector returns it: the facts, with the catalog's product and verdict when it has them. */
+export type SoftwareRow = SoftwareItem & { product?: string; approval?: ApprovalStatus };
 /** A USB storage device the USB rule accepts (docs/api.md, /usb/authorised); org null: every org. */
 export interface AuthorisedUsb {
   id: number;
@@ -210,7 +210,7 @@ export interface DeviceDetail {
 }
 
 export interface AuditEntry {
-  id: string;
+  id: number;
   at: string;
   actor: string;
   action: string;
@@ -274,7 +274,7 @@ export type ProductStatus = ApprovalStatus;
 export const productStatuses: readonly ProductStatus[] = ['approved', 'denied', 'unreviewed'];
 
 export interface CatalogRule {
-  id: string;
+  id: number;
   position: number;
   /** A case-insensitive regular expression on the installed entry's name. */
   namePattern: string;
@@ -302,7 +302,8 @@ export interface SoftwareProduct {
   status: ProductStatus;
   devices: number;
   users: number;
-  versions: { version: string; devices: number }[];
+  /** A null version: installs whose version is not known. */
+  versions: { version: string | null; devices: number }[];
   publishers: string[];
 }
 
@@ -319,7 +320,7 @@ export interface ProductDevice {
   hostname: string;
   owner: string | null;
   org: string;
-  version: string;
+  version: string | null;
   rawName: string;
 }
 
@@ -331,7 +332,7 @@ export type LicenseType = 'per-device' | 'per-user' | 'site';
 export const licenseTypes: readonly LicenseType[] = ['per-device', 'per-user', 'site'];
 
 export interface License {
-  id: string;
+  id: number;
   product: string;
   type: LicenseType;
   /** null for a site license. */
@@ -386,7 +387,7 @@ export interface LicenseReport {
 export interface LicenseDrillDown {
   product: string;
   licenses: License[];
-  devices: { deviceId: string; hostname: string; owner: string | null; org: string; version: string; beyondCount: boolean }[];
+  devices: { deviceId: string; hostname: string; owner: string | null; org: string; version: string | null; beyondCount: boolean }[];
   /** `devices`: how many, or which (the collector lists the device ids). */
   users: { user: string; devices: number | string[] }[];
 }
@@ -395,7 +396,7 @@ export interface LicenseDrillDown {
 export type LiveMessage =
   | { type: 'device-updated'; deviceId: string }
   | { type: 'nonconformity-opened'; nonconformity: Nonconformity }
-  | { type: 'nonconformity-resolved'; id: string }
+  | { type: 'nonconformity-resolved'; id: number }
   | { type: 'summary-changed' };
 
 // ---------- transport ----------
@@ -518,7 +519,8 @@ export function createApiClient(opts: ApiClientOptions) {
     policy: () => call<Policy>('GET', '/policy'),
     devices: (q: DeviceQuery) => call<Page<DeviceListItem>>('GET', `/devices${queryString(q)}`),
     device: (id: string) => call<DeviceDetail>('GET', `/devices/${encodeURIComponent(id)}`),
-    patchDevice: (id: string, patch: DevicePatch) => call<Device>('PATCH', `/devices/${encodeURIComponent(id)}`, patch),
+    /** The collector answers with the device's list fields. */
+    patchDevice: (id: string, patch: DevicePatch) => call<{ device: DeviceListItem }>('PATCH', `/devices/${encodeURIComponent(id)}`, patch),
     nonconformities: (q: NcQuery) => call<Page<Nonconformity>>('GET', `/nonconformities${queryString(q)}`),
     nonconformitiesCsv: (q: NcQuery) => {
       const { limit: _limit, offset: _offset, ...filters } = q;
@@ -529,13 +531,13 @@ export function createApiClient(opts: ApiClientOptions) {
     authoriseUsb: (input: AuthorisedUsbInput) => call<AuthorisedUsb>('POST', '/usb/authorised', input),
     /** Removes an authorisation; the collector answers with the entry removed. */
     unauthoriseUsb: (id: number) => call<AuthorisedUsb>('DELETE', `/usb/authorised/${encodeURIComponent(String(id))}`),
-    revokeExemption: (id: string) => call<void>('DELETE', `/exemptions/${encodeURIComponent(id)}`),
+    revokeExemption: (id: number) => call<unknown>('DELETE', `/exemptions/${encodeURIComponent(String(id))}`),
     audit: (q: AuditQuery) => call<Page<AuditEntry>>('GET', `/audit${queryString(q)}`),
 
     catalogRules: () => call<{ catalogVersion: number; items: CatalogRule[] }>('GET', '/catalog/rules'),
     createCatalogRule: (input: CatalogRuleInput) => call<CatalogRule>('POST', '/catalog/rules', input),
-    updateCatalogRule: (id: string, patch: Partial<CatalogRuleInput>) => call<CatalogRule>('PATCH', `/catalog/rules/${encodeURIComponent(id)}`, patch),
-    deleteCatalogRule: (id: string) => call<void>('DELETE', `/catalog/rules/${encodeURIComponent(id)}`),
+    updateCatalogRule: (id: number, patch: Partial<CatalogRuleInput>) => call<CatalogRule>('PATCH', `/catalog/rules/${encodeURIComponent(String(id))}`, patch),
+    deleteCatalogRule: (id: number) => call<unknown>('DELETE', `/catalog/rules/${encodeURIComponent(String(id))}`),
     softwareProducts: (q: SoftwareQuery) => call<Page<SoftwareProduct>>('GET', `/software/products${queryString(q)}`),
     setApproval: (product: string, status: ProductStatus, reason?: string) =>
       call<unknown>('PUT', `/software/products/${encodeURIComponent(product)}/approval`, reason ? { status, reason } : { status }),
@@ -545,8 +547,8 @@ export function createApiClient(opts: ApiClientOptions) {
 
     licenses: () => call<{ items: License[] }>('GET', '/licenses'),
     createLicense: (input: LicenseInput) => call<License>('POST', '/licenses', input),
-    updateLicense: (id: string, patch: Partial<LicenseInput>) => call<License>('PATCH', `/licenses/${encodeURIComponent(id)}`, patch),
-    deleteLicense: (id: string) => call<void>('DELETE', `/licenses/${encodeURIComponent(id)}`),
+    updateLicense: (id: number, patch: Partial<LicenseInput>) => call<License>('PATCH', `/licenses/${encodeURIComponent(String(id))}`, patch),
+    deleteLicense: (id: number) => call<unknown>('DELETE', `/licenses/${encodeURIComponent(String(id))}`),
     /** The purchases CSV, checked only (dryRun) or imported; with any invalid row the collector imports nothing. */
     importLicenses: (csv: string, dryRun: boolean) => call<ImportResult>('POST', `/licenses/import${queryString({ dryRun })}`, new RawBody(csv, 'text/csv')),
     licenseReport: (expiringWithinDays = 60) => call<LicenseReport>('GET', `/licenses/report${queryString({ expiringWithinDays })}`),

@@ -1,15 +1,22 @@
-import type { ImportResult, Reconciliation } from './api';
+import type { ImportResult, Reconciliation, Role, User } from './api';
 import { dictionaries, type MessageKey } from './i18n';
 import {
   buildPreview,
+  canChangeSoftwareSettings,
+  canEditLicense,
+  canManageCatalog,
   canManageLicenses,
   captureGroups,
   daysUntil,
+  defaultLicenseOrg,
   emptyLicenseForm,
   emptyRuleForm,
+  licenseOrgChoices,
   licenseToForm,
+  maxImportBytes,
   missingColumns,
   parseCsv,
+  reconciliationKey,
   reconciliationTone,
   reportTotals,
   sortReconciliation,
@@ -24,11 +31,45 @@ function rec(product: string, status: Reconciliation['status'], overBy = 0, extr
   return { product, type: 'per-device', purchased: 10, used: 10 + overBy, available: -overBy, status, overBy, beyondDevices: [], expiringLicenses: [], unusedSeats90d: 0, ...extra };
 }
 
+const user = (role: Role, orgs: string[]): User => ({ username: 'u', role, orgs });
+
 describe('roles', () => {
   it('lets admins and license managers edit, auditors only read', () => {
     expect(canManageLicenses('admin')).toBe(true);
     expect(canManageLicenses('license-manager')).toBe(true);
     expect(canManageLicenses('auditor')).toBe(false);
+  });
+
+  it('lets only editors granted every org change catalog rules and approvals, as the collector checks', () => {
+    expect(canManageCatalog(user('admin', ['*']))).toBe(true);
+    expect(canManageCatalog(user('license-manager', ['*']))).toBe(true);
+    expect(canManageCatalog(user('license-manager', ['paris', 'lyon']))).toBe(false);
+    expect(canManageCatalog(user('admin', ['paris']))).toBe(false);
+    expect(canManageCatalog(user('auditor', ['*']))).toBe(false);
+  });
+
+  it('lets only an admin granted every org change which statuses fail the software rule', () => {
+    expect(canChangeSoftwareSettings(user('admin', ['*']))).toBe(true);
+    expect(canChangeSoftwareSettings(user('admin', ['paris']))).toBe(false);
+    expect(canChangeSoftwareSettings(user('license-manager', ['*']))).toBe(false);
+  });
+
+  it('lets an editor change the licenses of their orgs, and those of all orgs only when granted every org', () => {
+    expect(canEditLicense(user('license-manager', ['*']), { org: '*' })).toBe(true);
+    expect(canEditLicense(user('license-manager', ['*']), { org: 'paris' })).toBe(true);
+    expect(canEditLicense(user('license-manager', ['paris']), { org: 'paris' })).toBe(true);
+    expect(canEditLicense(user('license-manager', ['paris']), { org: '*' })).toBe(false);
+    expect(canEditLicense(user('admin', ['paris']), { org: 'lyon' })).toBe(false);
+    expect(canEditLicense(user('auditor', ['*']), { org: 'paris' })).toBe(false);
+  });
+
+  it('starts a new license on all orgs for a user of every org, on their first org for the others, who choose among theirs', () => {
+    expect(defaultLicenseOrg(user('admin', ['*']))).toBe('*');
+    expect(defaultLicenseOrg(user('license-manager', ['lyon', 'paris']))).toBe('lyon');
+    expect(licenseOrgChoices(user('admin', ['*']))).toBeNull();
+    expect(licenseOrgChoices(user('license-manager', ['lyon', 'paris']))).toEqual(['lyon', 'paris']);
+    expect(emptyLicenseForm('2025-01-15', 'Zoom', 'lyon').org).toBe('lyon');
+    expect(emptyLicenseForm('2025-01-15').org).toBe('*');
   });
 });
 
@@ -39,9 +80,14 @@ describe('reconciliation', () => {
   });
 
   it('totals over-deployments, installs beyond the count, expiring licenses and unused seats', () => {
-    const lic = { id: 'l1', product: 'Slack', type: 'per-user' as const, seats: 5, purchasedAt: '2025-01-01', expiresAt: '2026-12-01', cost: null, currency: 'EUR', org: '*', reference: 'PO-1' };
+    const lic = { id: 1, product: 'Slack', type: 'per-user' as const, seats: 5, purchasedAt: '2025-01-01', expiresAt: '2026-12-01', cost: null, currency: 'EUR', org: '*', reference: 'PO-1' };
     const totals = reportTotals([rec('A', 'over-deployed', 3), rec('B', 'over-deployed', 1), rec('C', 'expiring', 0, { expiringLicenses: [lic], unusedSeats90d: 4 }), rec('D', 'ok', 0, { unusedSeats90d: 2 })]);
     expect(totals).toEqual({ products: 4, overDeployed: 2, seatsOver: 4, expiring: 1, unusedSeats90d: 6 });
+  });
+
+  it('keys a line by product, org and license type: the collector makes one line for each', () => {
+    const keys = [rec('Office', 'ok'), rec('Office', 'ok', 0, { type: 'per-user' }), rec('Office', 'ok', 0, { org: 'paris' }), rec('Office', 'ok', 0, { org: 'paris', type: 'per-user' }), rec('Office', 'unlicensed', 0, { type: null })].map(reconciliationKey);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 
   it('has a tone and a label in both languages for every status', () => {
@@ -73,9 +119,17 @@ describe('purchases CSV preview', () => {
     expect(records[2]?.cells[0]).toBe('Multi\nline');
   });
 
-  it('names the missing header columns', () => {
+  it('names the missing required columns (product, type, purchased_at) and accepts a file without the optional ones', () => {
     expect(missingColumns(header.split(','))).toEqual([]);
-    expect(missingColumns(['Product', ' TYPE ', 'seats'])).toEqual(['purchased_at', 'expires_at', 'cost', 'currency', 'org', 'reference']);
+    expect(missingColumns(['Product', ' TYPE ', 'purchased_at'])).toEqual([]);
+    expect(missingColumns(['product', 'seats', 'org'])).toEqual(['type', 'purchased_at']);
+    expect(missingColumns([])).toEqual(['product', 'type', 'purchased_at']);
+  });
+
+  it('takes files up to the collector’s 2 MiB', () => {
+    expect(maxImportBytes).toBe(2 * 1024 * 1024);
+    expect(dictionaries.en['licenses.import.tooLarge']).toContain('2 MiB');
+    expect(dictionaries.fr['licenses.import.tooLarge']).toContain('2 Mio');
   });
 
   it('joins the collector’s verdict with the file’s cells and refuses to import while any row is invalid', () => {
@@ -110,19 +164,26 @@ describe('license form', () => {
     expect(validateLicenseForm(f)).toEqual({ ok: true, value: { product: 'Adobe Acrobat Pro', type: 'per-device', seats: 25, purchasedAt: '2025-01-15', expiresAt: '2027-01-14', cost: 4200, currency: 'EUR', org: '*', reference: 'PO-1' } });
   });
 
+  it('accepts zero seats, as the collector does, and refuses more than it takes', () => {
+    expect(validateLicenseForm({ ...emptyLicenseForm('2025-01-15', 'Zoom'), seats: '0' })).toMatchObject({ ok: true, value: { seats: 0 } });
+    expect(validateLicenseForm({ ...emptyLicenseForm('2025-01-15', 'Zoom'), seats: '10000000' })).toMatchObject({ ok: true, value: { seats: 10_000_000 } });
+    expect(validateLicenseForm({ ...emptyLicenseForm('2025-01-15', 'Zoom'), seats: '10000001' })).toMatchObject({ ok: false, errors: { seats: 'licenses.form.seatsInvalid' } });
+    expect(validateLicenseForm({ ...emptyLicenseForm('2025-01-15', 'Zoom'), seats: '' })).toMatchObject({ ok: false, errors: { seats: 'licenses.form.seatsInvalid' } });
+  });
+
   it('gives a site license no seat count', () => {
     const r = validateLicenseForm({ ...emptyLicenseForm('2025-01-15', 'Zoom'), type: 'site', seats: 'whatever' });
     expect(r.ok && r.value.seats).toBeNull();
   });
 
   it('names each bad field', () => {
-    const r = validateLicenseForm({ ...emptyLicenseForm('2025-01-15'), seats: '0', expiresAt: '2024-01-01', cost: '-3', currency: 'euro' });
+    const r = validateLicenseForm({ ...emptyLicenseForm('2025-01-15'), seats: '-1', expiresAt: '2024-01-01', cost: '-3', currency: 'euro' });
     expect(r).toEqual({ ok: false, errors: { product: 'licenses.form.productRequired', seats: 'licenses.form.seatsInvalid', expiresAt: 'licenses.form.expiryBeforePurchase', cost: 'licenses.form.costInvalid', currency: 'licenses.form.currencyInvalid' } });
     expect(validateLicenseForm({ ...emptyLicenseForm('15/01/2025', 'X'), seats: '2.5' })).toMatchObject({ ok: false, errors: { seats: 'licenses.form.seatsInvalid', purchasedAt: 'licenses.form.dateInvalid' } });
   });
 
   it('round-trips a license through the form', () => {
-    const l = { id: 'l1', product: 'Slack', type: 'per-user' as const, seats: 40, purchasedAt: '2025-03-01', expiresAt: '2026-03-01T00:00:00.000Z', cost: 3120.5, currency: 'EUR', org: 'paris', reference: 'C-77' };
+    const l = { id: 1, product: 'Slack', type: 'per-user' as const, seats: 40, purchasedAt: '2025-03-01', expiresAt: '2026-03-01T00:00:00.000Z', cost: 3120.5, currency: 'EUR', org: 'paris', reference: 'C-77' };
     const r = validateLicenseForm(licenseToForm(l));
     expect(r).toEqual({ ok: true, value: { product: 'Slack', type: 'per-user', seats: 40, purchasedAt: '2025-03-01', expiresAt: '2026-03-01', cost: 3120.5, currency: 'EUR', org: 'paris', reference: 'C-77' } });
   });
@@ -145,8 +206,10 @@ describe('catalog rule form', () => {
     });
   });
 
-  it('lets an ignore rule go without a product', () => {
-    expect(validateRuleForm({ ...emptyRuleForm(), namePattern: '^Intel\\(R\\) .* Driver', ignore: true })).toMatchObject({ ok: true, value: { ignore: true, product: '' } });
+  it('wants a product on an ignore rule too: the collector refuses an empty one, and the rule names what it ignores', () => {
+    expect(validateRuleForm({ ...emptyRuleForm(), namePattern: '^Intel\\(R\\) .* Driver', ignore: true })).toEqual({ ok: false, errors: { product: 'software.rule.productRequired' } });
+    expect(validateRuleForm({ ...emptyRuleForm(), namePattern: '^Intel\\(R\\) .* Driver', ignore: true, product: '  ' })).toEqual({ ok: false, errors: { product: 'software.rule.productRequired' } });
+    expect(validateRuleForm({ ...emptyRuleForm(), namePattern: '^Intel\\(R\\) .* Driver', ignore: true, product: ' Drivers ' })).toMatchObject({ ok: true, value: { ignore: true, product: 'Drivers' } });
   });
 });
 

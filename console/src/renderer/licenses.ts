@@ -3,13 +3,43 @@
  * who may edit, status tones and order, the purchases-CSV preview, and the
  * license and catalog-rule forms. No React, no fetch: unit-tested alone.
  */
-import type { CatalogRule, CatalogRuleInput, ImportResult, License, LicenseInput, LicenseType, OsName, ProductStatus, Reconciliation, ReconciliationStatus, Role, SoftwareSettings } from './api';
+import { allOrgsMark, grantedEveryOrg } from './access';
+import type { CatalogRule, CatalogRuleInput, ImportResult, License, LicenseInput, LicenseType, OsName, ProductStatus, Reconciliation, ReconciliationStatus, Role, SoftwareSettings, User } from './api';
 import type { Tone } from './components/ui';
 import type { MessageKey } from './i18n';
 
 /** Admins and license managers change licenses, approvals and catalog rules; auditors read. */
 export function canManageLicenses(role: Role): boolean {
   return role === 'admin' || role === 'license-manager';
+}
+
+/**
+ * Catalog rules and product approvals apply to every org's devices: the collector lets an
+ * admin or license manager change them only when granted every org.
+ */
+export function canManageCatalog(user: User): boolean {
+  return canManageLicenses(user.role) && grantedEveryOrg(user);
+}
+
+/** Which statuses fail the approved-software rule is policy: an admin granted every org. */
+export function canChangeSoftwareSettings(user: User): boolean {
+  return user.role === 'admin' && grantedEveryOrg(user);
+}
+
+/** A license of one org: an editor of that org; one for all orgs ('*'): an editor granted every org. */
+export function canEditLicense(user: User, license: Pick<License, 'org'>): boolean {
+  if (!canManageLicenses(user.role)) return false;
+  return grantedEveryOrg(user) || (license.org !== allOrgsMark && user.orgs.includes(license.org));
+}
+
+/** A new license's org: all orgs for a user granted every org, else the user's first org. */
+export function defaultLicenseOrg(user: User): string {
+  return grantedEveryOrg(user) ? allOrgsMark : (user.orgs[0] ?? '');
+}
+
+/** The orgs a user may hold licenses for, to choose from; null when any org (or '*') may be typed. */
+export function licenseOrgChoices(user: User): string[] | null {
+  return grantedEveryOrg(user) ? null : [...user.orgs];
 }
 
 export const reconciliationTone: Record<ReconciliationStatus, Tone> = {
@@ -49,9 +79,9 @@ export function reportTotals(items: readonly Reconciliation[]): ReportTotals {
   return t;
 }
 
-/** A stable key for a report line: a product may appear once per org scope. */
+/** A stable key for a report line: the collector makes one line per product, org scope and license type. */
 export function reconciliationKey(r: Reconciliation): string {
-  return r.org ? `${r.product}\u0000${r.org}` : r.product;
+  return [r.product, r.org ?? '', r.type ?? ''].join('\u0000');
 }
 
 /** Whole days from `now` until a date (negative once passed); null without a date. */
@@ -64,9 +94,13 @@ export function daysUntil(date: string | null | undefined, now: Date): number | 
 
 // ---------- purchases CSV ----------
 
-/** The header the collector expects, in this order. */
+/** The header the collector knows, in this order. */
 export const importColumns = ['product', 'type', 'seats', 'purchased_at', 'expires_at', 'cost', 'currency', 'org', 'reference'] as const;
 export type ImportColumn = (typeof importColumns)[number];
+/** The columns a file must have; the others are optional (the collector's defaults apply). */
+export const requiredImportColumns: readonly ImportColumn[] = ['product', 'type', 'purchased_at'];
+/** The largest file the collector takes (2 MiB). */
+export const maxImportBytes = 2 * 1024 * 1024;
 
 export interface CsvRecord {
   /** The file line the record starts on (the header is line 1), as the collector counts them. */
@@ -122,10 +156,10 @@ export function parseCsv(text: string): CsvRecord[] {
   return out;
 }
 
-/** The expected columns missing from a header (case and spaces ignored). */
+/** The required columns missing from a header (case and spaces ignored); optional ones may be left out. */
 export function missingColumns(header: readonly string[]): ImportColumn[] {
   const have = new Set(header.map((h) => h.trim().toLowerCase()));
-  return importColumns.filter((c) => !have.has(c));
+  return requiredImportColumns.filter((c) => !have.has(c));
 }
 
 export interface PreviewRow {
@@ -180,8 +214,9 @@ export interface LicenseForm {
 
 export type LicenseField = keyof LicenseForm;
 
-export function emptyLicenseForm(today: string, product = ''): LicenseForm {
-  return { product, type: 'per-device', seats: '', purchasedAt: today, expiresAt: '', cost: '', currency: 'EUR', org: '*', reference: '' };
+/** `org`: see defaultLicenseOrg; '*' (all orgs) unless given. */
+export function emptyLicenseForm(today: string, product = '', org = allOrgsMark): LicenseForm {
+  return { product, type: 'per-device', seats: '', purchasedAt: today, expiresAt: '', cost: '', currency: 'EUR', org, reference: '' };
 }
 
 export function licenseToForm(l: License): LicenseForm {
@@ -199,6 +234,8 @@ export function licenseToForm(l: License): LicenseForm {
 }
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+/** The collector's bounds: 0 seats is a license bought for none (yet), which it accepts. */
+export const maxSeats = 10_000_000;
 
 export type FormResult<T, F extends string> = { ok: true; value: T } | { ok: false; errors: Partial<Record<F, MessageKey>> };
 
@@ -210,7 +247,7 @@ export function validateLicenseForm(f: LicenseForm): FormResult<LicenseInput, Li
   let seats: number | null = null;
   if (f.type !== 'site') {
     const n = Number(f.seats.trim());
-    if (!/^\d+$/.test(f.seats.trim()) || !Number.isSafeInteger(n) || n < 1) errors.seats = 'licenses.form.seatsInvalid';
+    if (!/^\d+$/.test(f.seats.trim()) || !Number.isSafeInteger(n) || n > maxSeats) errors.seats = 'licenses.form.seatsInvalid';
     else seats = n;
   }
   if (!isoDate.test(f.purchasedAt) || Number.isNaN(Date.parse(f.purchasedAt))) errors.purchasedAt = 'licenses.form.dateInvalid';
@@ -275,7 +312,8 @@ export function validateRuleForm(f: RuleForm): FormResult<CatalogRuleInput, Rule
     if (g === null) errors.versionPattern = 'software.rule.patternInvalid';
     else if (g !== 1) errors.versionPattern = 'software.rule.versionGroup';
   }
-  if (!f.ignore && !f.product.trim()) errors.product = 'software.rule.productRequired';
+  // The collector wants a product on every rule: an ignore rule names what it ignores ("Runtimes").
+  if (!f.product.trim()) errors.product = 'software.rule.productRequired';
   let position: number | undefined;
   if (f.position.trim()) {
     const n = Number(f.position.trim());

@@ -3,7 +3,7 @@ import { canInsertLive, defaultNcFilters, filtersFromParams, filtersToParams, ma
 import { href, parseRoute } from './route';
 
 const nc: Nonconformity = {
-  id: 'n1',
+  id: 1,
   deviceId: 'd1',
   hostname: 'LT-PARIS-042',
   owner: 'Marie Dupont',
@@ -46,6 +46,21 @@ describe('non-conformity filters', () => {
     expect(matchesFilters(nc, { ...defaultNcFilters, org: 'acme-de' })).toBe(false);
     expect(matchesFilters(nc, { ...defaultNcFilters, status: 'resolved' })).toBe(false);
     expect(matchesFilters(nc, { ...defaultNcFilters, owner: 'marie' })).toBe(true);
+  });
+
+  it('search, as the server’s q, any part of the device name, owner, evidence or rule id, any case', () => {
+    expect(matchesFilters(nc, { ...defaultNcFilters, q: 'NOT ENCRYPTED' })).toBe(true);
+    expect(matchesFilters(nc, { ...defaultNcFilters, q: 'disk-enc' })).toBe(true);
+    expect(matchesFilters(nc, { ...defaultNcFilters, q: 'lt-paris' })).toBe(true);
+    expect(matchesFilters(nc, { ...defaultNcFilters, q: 'screen-lock' })).toBe(false);
+    expect(matchesFilters({ ...nc, owner: null }, { ...defaultNcFilters, q: 'dupont' })).toBe(false);
+  });
+
+  it('match the owner filter on any part of the owner, any case, as the server does', () => {
+    expect(matchesFilters(nc, { ...defaultNcFilters, owner: 'DUPONT' })).toBe(true);
+    expect(matchesFilters(nc, { ...defaultNcFilters, owner: 'ie dup' })).toBe(true);
+    expect(matchesFilters(nc, { ...defaultNcFilters, owner: 'martin' })).toBe(false);
+    expect(matchesFilters({ ...nc, owner: null }, { ...defaultNcFilters, owner: 'marie' })).toBe(false);
   });
 
   it('insert live arrivals only on the first page sorted newest first', () => {

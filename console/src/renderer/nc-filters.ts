@@ -70,11 +70,13 @@ export function toQuery(f: NcFilters): NcQuery {
   };
 }
 
+/** Any part, any case: the server's `LIKE '%…%'`. */
 const contains = (hay: string | null | undefined, needle: string) => (hay ?? '').toLowerCase().includes(needle.toLowerCase());
 
 /**
- * Whether a non-conformity that just opened belongs on the page as filtered.
- * Search matches the device name or the owner, as the server's `q` does.
+ * Whether a non-conformity that just opened belongs on the page as filtered, as the server filters:
+ * `owner` matches any part of the owner, and search any part of the device name, the owner, the
+ * evidence or the rule id, any case.
  */
 export function matchesFilters(nc: Nonconformity, f: NcFilters): boolean {
   if (f.rule && nc.ruleId !== f.rule) return false;
@@ -82,7 +84,7 @@ export function matchesFilters(nc: Nonconformity, f: NcFilters): boolean {
   if (f.org && nc.org !== f.org) return false;
   if (f.status && nc.status !== f.status) return false;
   if (f.owner && !contains(nc.owner, f.owner)) return false;
-  if (f.q && !contains(nc.hostname, f.q) && !contains(nc.owner, f.q)) return false;
+  if (f.q && ![nc.hostname, nc.owner, nc.evidence, nc.ruleId].some((field) => contains(field, f.q))) return false;
   return true;
 }
 

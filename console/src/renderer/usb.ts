@@ -2,16 +2,13 @@
  * The pure side of the authorised USB drives view (docs/api.md, /usb/authorised):
  * who may change what, and the add form. No React, no fetch: unit-tested alone.
  */
+import { allOrgsMark, grantedEveryOrg } from './access';
 import type { AuthorisedUsb, AuthorisedUsbInput, User } from './api';
 import type { MessageKey } from './i18n';
 import type { FormResult } from './licenses';
 
 /** The org select's value for "every org" (the API's org null): the same mark as a user's `orgs`. */
-export const everyOrgValue = '*';
-
-export function grantedEveryOrg(user: User): boolean {
-  return user.orgs.includes('*');
-}
+export const everyOrgValue = allOrgsMark;
 
 /** Admins add and remove authorisations; one for every org only by an admin granted every org, as the collector checks. */
 export function canRemoveUsb(user: User, entry: AuthorisedUsb): boolean {

@@ -1,6 +1,7 @@
 /** The frame around every view: left navigation, header with orgs, user, live state and language. */
 import type { ReactNode } from 'react';
 import type { LiveStatus } from '../live';
+import { canReadAudit, grantedEveryOrg } from '../access';
 import { useApp } from '../context';
 import { href, type RouteName } from '../route';
 import { languages, type Lang, type MessageKey } from '../i18n';
@@ -36,7 +37,7 @@ export function Layout({
   children: ReactNode;
 }) {
   const { t, lang, setLang, user, collectorUrl } = useApp();
-  const canAudit = user.role === 'admin' || user.role === 'auditor';
+  const canAudit = canReadAudit(user);
   const sections: { title: MessageKey; items: NavItem[] }[] = [
     {
       title: 'nav.section.monitor',
@@ -54,14 +55,15 @@ export function Layout({
         { route: 'software', label: 'nav.software' },
       ],
     },
-    // Every role sees the authorised USB drives (admins change them); the audit log is for admins and auditors.
+    // Every role sees the authorised USB drives (admins change them); the audit log, which covers every org,
+    // is for admins and auditors granted every org (the collector refuses it to the others).
     {
       title: 'nav.section.govern',
       items: [{ route: 'usb', label: 'nav.usb' }, ...(canAudit ? [{ route: 'audit' as RouteName, label: 'nav.audit' as MessageKey }] : [])],
     },
   ];
   const active = current === 'device' ? 'devices' : current;
-  const orgs = user.orgs.includes('*') ? t('header.allOrgs') : user.orgs.join(', ');
+  const orgs = grantedEveryOrg(user) ? t('header.allOrgs') : user.orgs.join(', ');
   const initials = user.username.slice(0, 2).toUpperCase();
 
   return (

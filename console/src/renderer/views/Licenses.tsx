@@ -3,7 +3,8 @@
  * over-deployments with the devices beyond the count, expiring licenses and
  * unused seats; CSV import of purchases (checked row by row first, never
  * half-imported) and the report as CSV or PDF. Admins and license managers
- * edit; auditors read.
+ * edit, within their orgs: a license for all orgs ('*') only when granted every
+ * org; auditors read.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { base64ToBytes, licenseTypes, type ApiError, type License, type LicenseDrillDown, type Reconciliation } from '../api';
@@ -12,16 +13,21 @@ import { dateInputValue, formatDate, formatNumber } from '../format';
 import type { MessageKey } from '../i18n';
 import {
   buildPreview,
+  canEditLicense,
   canManageLicenses,
   daysUntil,
+  defaultLicenseOrg,
   emptyLicenseForm,
   importColumns,
+  licenseOrgChoices,
   licenseToForm,
+  maxImportBytes,
   missingColumns,
   parseCsv,
   reconciliationKey,
   reconciliationTone,
   reportTotals,
+  requiredImportColumns,
   sortReconciliation,
   validateLicenseForm,
   type ImportColumn,
@@ -35,7 +41,6 @@ import { FormButtons, FormError, useValidatedForm } from '../components/form';
 import { Card, EditDeleteCell, Empty, ErrorMessage, Loading, PageHeader, Pill, QueryStatus, Refreshing, Table, TitleReadOnly } from '../components/ui';
 
 const expiryChoices = [30, 60, 90, 180];
-const maxImportBytes = 5 * 1024 * 1024;
 
 const downloadIcon = (
   <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
@@ -333,7 +338,7 @@ function DrillDown({ product, onClose }: { product: string; onClose(): void }) {
                         </td>
                         <td>{x.owner ?? <span className="muted">{t('common.notSet')}</span>}</td>
                         <td>{x.org}</td>
-                        <td className="mono">{x.version}</td>
+                        <td className="mono">{x.version ?? <span className="muted">—</span>}</td>
                         <td>{x.beyondCount ? <Pill tone="bad">{t('licenses.drill.beyond')}</Pill> : <Pill tone="good">{t('licenses.drill.covered')}</Pill>}</td>
                       </tr>
                     ))}
@@ -380,7 +385,7 @@ function ExpiringCard({ items, days }: { items: Reconciliation[]; days: number }
   const { t, lang } = useApp();
   const now = useNow();
   const expiring = useMemo(() => {
-    const seen = new Map<string, License>();
+    const seen = new Map<number, License>();
     for (const r of items) for (const l of r.expiringLicenses) seen.set(l.id, l);
     return [...seen.values()].sort((a, b) => (a.expiresAt ?? '').localeCompare(b.expiresAt ?? ''));
   }, [items]);
@@ -413,7 +418,7 @@ function ExpiringCard({ items, days }: { items: Reconciliation[]; days: number }
 }
 
 function LicenseTable({ licenses, canEdit, onEdit, onDelete }: { licenses: License[]; canEdit: boolean; onEdit(l: License): void; onDelete(l: License): void }) {
-  const { t, lang } = useApp();
+  const { t, lang, user } = useApp();
   const now = useNow();
   const sorted = useMemo(() => [...licenses].sort((a, b) => a.product.localeCompare(b.product) || a.purchasedAt.localeCompare(b.purchasedAt)), [licenses]);
   const money = (l: License) => {
@@ -451,7 +456,8 @@ function LicenseTable({ licenses, canEdit, onEdit, onDelete }: { licenses: Licen
             <td className="num nowrap">{money(l)}</td>
             <td>{l.org === '*' ? t('licenses.allOrgs') : l.org}</td>
             <td className="mono small">{l.reference}</td>
-            {canEdit && <EditDeleteCell onEdit={() => onEdit(l)} onDelete={() => onDelete(l)} testid="license" />}
+            {/* A license for all orgs is changed only by a user granted every org, as the collector checks. */}
+            {canEdit && (canEditLicense(user, l) ? <EditDeleteCell onEdit={() => onEdit(l)} onDelete={() => onDelete(l)} testid="license" /> : <td />)}
           </tr>
         );
       })}
@@ -460,9 +466,11 @@ function LicenseTable({ licenses, canEdit, onEdit, onDelete }: { licenses: Licen
 }
 
 function LicenseDialog({ license, defaultProduct, products, onClose, onSaved }: { license: License | null; defaultProduct: string; products: string[]; onClose(): void; onSaved(): void }) {
-  const { t, api } = useApp();
+  const { t, api, user } = useApp();
+  // A user of some orgs holds licenses for those orgs only: they choose one, starting on the first.
+  const orgChoices = licenseOrgChoices(user);
   const { form, set, submit, problem, busy, error } = useValidatedForm({
-    initial: (): LicenseForm => (license ? licenseToForm(license) : emptyLicenseForm(dateInputValue(new Date()), defaultProduct)),
+    initial: (): LicenseForm => (license ? licenseToForm(license) : emptyLicenseForm(dateInputValue(new Date()), defaultProduct, defaultLicenseOrg(user))),
     validate: validateLicenseForm,
     save: (value) => (license ? api.updateLicense(license.id, value) : api.createLicense(value)),
     onSaved,
@@ -519,8 +527,18 @@ function LicenseDialog({ license, defaultProduct, products, onClose, onSaved }: 
         </label>
         <label className="field">
           <span>{t('licenses.form.org')}</span>
-          <input value={form.org} onChange={(e) => set({ org: e.target.value })} data-testid="license-form-org" />
-          <small className="muted">{t('licenses.form.orgHint')}</small>
+          {orgChoices ? (
+            <select value={form.org} onChange={(e) => set({ org: e.target.value })} data-testid="license-form-org">
+              {(orgChoices.includes(form.org) ? orgChoices : [form.org, ...orgChoices]).map((o) => (
+                <option key={o} value={o}>
+                  {o === '*' ? t('licenses.allOrgs') : o}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input value={form.org} onChange={(e) => set({ org: e.target.value })} data-testid="license-form-org" />
+          )}
+          <small className="muted">{t(orgChoices ? 'licenses.form.orgLimitedHint' : 'licenses.form.orgHint')}</small>
         </label>
         <label className="field">
           <span>{t('licenses.form.reference')}</span>
@@ -599,6 +617,7 @@ function ImportDialog({ onClose, onImported }: { onClose(): void; onImported(): 
     >
       <p className="muted">{t('licenses.import.intro')}</p>
       <code className="csv-header">{importColumns.join(',')}</code>
+      <p className="muted small">{t('licenses.import.columnsHint', { columns: requiredImportColumns.join(', ') })}</p>
       <label className="field">
         <span>{t('licenses.import.file')}</span>
         <input type="file" accept=".csv,text/csv" onChange={(e) => void choose(e.target.files?.[0])} data-testid="licenses-import-file" />

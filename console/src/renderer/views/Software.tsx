@@ -3,13 +3,14 @@
  * their approval, device counts and versions; which statuses fail the
  * approved-software rule; and the catalog's normalisation rules. Approvals and
  * rules: admins and license managers; the failing statuses are policy, so
- * admins only; auditors read.
+ * admins only; auditors read. They all apply to every org's devices, so the
+ * collector takes these changes only from a user granted every org: the others read.
  */
 import { useMemo, useState, type FormEvent } from 'react';
 import { productStatuses, type CatalogRule, type OsName, type ProductStatus, type SoftwareProduct, type SoftwareQuery, type SoftwareSettings } from '../api';
 import { useApp, useQuery } from '../context';
 import { formatNumber } from '../format';
-import { canManageLicenses, emptyRuleForm, productStatusTone, ruleToForm, toggleFailOn, validateRuleForm, type RuleForm } from '../licenses';
+import { canChangeSoftwareSettings, canManageCatalog, canManageLicenses, emptyRuleForm, productStatusTone, ruleToForm, toggleFailOn, validateRuleForm, type RuleForm } from '../licenses';
 import { navigate } from '../navigate';
 import { href } from '../route';
 import { ConfirmDelete, Dialog } from '../components/Dialog';
@@ -23,7 +24,7 @@ const osChoices: OsName[] = ['windows', 'macos', 'linux'];
 
 export function Software({ params }: { params: Record<string, string> }) {
   const { t, user } = useApp();
-  const canEdit = canManageLicenses(user.role);
+  const canEdit = canManageCatalog(user);
   const tab = params.tab === 'rules' ? 'rules' : 'products';
   return (
     <>
@@ -31,6 +32,12 @@ export function Software({ params }: { params: Record<string, string> }) {
         title={<TitleReadOnly title={t('software.title')} readOnly={!canEdit} testid="software-readonly" />}
         subtitle={t('software.subtitle')}
       />
+      {/* An editor of some orgs only: say why the changes are not offered. */}
+      {!canEdit && canManageLicenses(user.role) && (
+        <div className="notice notice-info" data-testid="software-every-org-only">
+          {t('software.everyOrgOnly')}
+        </div>
+      )}
       <div className="tabs" role="tablist">
         <a role="tab" href={href('software')} className={`tab ${tab === 'products' ? 'active' : ''}`} aria-selected={tab === 'products'} data-testid="software-tab-products">
           {t('software.tab.products')}
@@ -102,8 +109,8 @@ function Products({ params, canEdit }: { params: Record<string, string>; canEdit
                   <td>
                     <div className="chips">
                       {p.versions.slice(0, shownVersions).map((v) => (
-                        <span key={v.version} className="chip" title={`${v.devices}`}>
-                          <span className="mono">{v.version}</span> <span className="muted">×{formatNumber(v.devices, lang)}</span>
+                        <span key={v.version ?? '\u0000'} className="chip" title={`${v.devices}`}>
+                          {v.version === null ? <span className="muted">{t('common.unknown')}</span> : <span className="mono">{v.version}</span>} <span className="muted">×{formatNumber(v.devices, lang)}</span>
                         </span>
                       ))}
                       {p.versions.length > shownVersions && <span className="muted small">{t('software.moreVersions', { n: p.versions.length - shownVersions })}</span>}
@@ -147,7 +154,7 @@ function FailOnCard() {
   const q = useQuery(() => api.softwareSettings(), [api]);
   const [draft, setDraft] = useState<SoftwareSettings['failOn'] | null>(null);
   const { busy, error, run } = useSubmit();
-  const isAdmin = user.role === 'admin';
+  const canChange = canChangeSoftwareSettings(user);
   const current = draft ?? q.data?.failOn ?? [];
   const changed = draft !== null && JSON.stringify(draft) !== JSON.stringify(q.data?.failOn ?? []);
   const save = async () => {
@@ -159,18 +166,18 @@ function FailOnCard() {
     q.reload();
   };
   return (
-    <Card title={t('software.policy')} testid="software-policy" actions={!isAdmin && <span className="muted small">{t('software.policyAdminOnly')}</span>}>
+    <Card title={t('software.policy')} testid="software-policy" actions={!canChange && <span className="muted small" data-testid="software-policy-readonly">{t('software.policyAdminOnly')}</span>}>
       <p className="card-hint">{t('software.policyHint')}</p>
       <QueryStatus q={q} inline />
       {q.data && (
         <div className="policy-row">
           {(['denied', 'unreviewed'] as const).map((s) => (
             <label key={s} className="check">
-              <input type="checkbox" checked={current.includes(s)} disabled={!isAdmin || busy} onChange={(e) => setDraft(toggleFailOn(current, s, e.target.checked))} data-testid={`software-failon-${s}`} />
+              <input type="checkbox" checked={current.includes(s)} disabled={!canChange || busy} onChange={(e) => setDraft(toggleFailOn(current, s, e.target.checked))} data-testid={`software-failon-${s}`} />
               {t(`software.failOn.${s}`)}
             </label>
           ))}
-          {isAdmin && (
+          {canChange && (
             <button type="button" className="btn btn-primary btn-small" disabled={!changed || busy} onClick={save} data-testid="software-failon-save">
               {busy ? t('common.saving') : t('common.save')}
             </button>
@@ -235,7 +242,7 @@ function ProductDevicesDialog({ product, onClose }: { product: string; onClose()
               </td>
               <td>{d.owner ?? <span className="muted">{t('common.notSet')}</span>}</td>
               <td>{d.org}</td>
-              <td className="mono">{d.version}</td>
+              <td className="mono">{d.version ?? <span className="muted">—</span>}</td>
               <td className="muted">{d.rawName}</td>
             </tr>
           ))}
@@ -279,7 +286,15 @@ function Rules({ canEdit }: { canEdit: boolean }) {
                 <td className="mono">{r.namePattern}</td>
                 <td className="mono">{r.publisherPattern ?? <span className="muted">—</span>}</td>
                 <td>{r.os ? osLabel[r.os] : <span className="muted">{t('software.rules.anyOs')}</span>}</td>
-                <td>{r.ignore ? <Pill tone="neutral">{t('software.rules.ignored')}</Pill> : <span className="strong">{r.product}</span>}</td>
+                <td>
+                  {r.ignore ? (
+                    <>
+                      <Pill tone="neutral">{t('software.rules.ignored')}</Pill> <span className="muted">{r.product}</span>
+                    </>
+                  ) : (
+                    <span className="strong">{r.product}</span>
+                  )}
+                </td>
                 <td className="mono">{r.versionPattern ?? <span className="muted">—</span>}</td>
                 {canEdit && <EditDeleteCell onEdit={() => setEditing(r)} onDelete={() => setDeleting(r)} testid="rule" />}
               </tr>
@@ -354,8 +369,8 @@ function RuleDialog({ rule, onClose, onSaved }: { rule: CatalogRule | null; onCl
         </label>
         <label className="field">
           <span>{t('software.rule.product')}</span>
-          <input value={form.product} disabled={form.ignore} onChange={(e) => set({ product: e.target.value })} data-testid="rule-form-product" />
-          {problem('product')}
+          <input value={form.product} required maxLength={256} onChange={(e) => set({ product: e.target.value })} data-testid="rule-form-product" />
+          {problem('product') ?? <small className="muted">{t('software.rule.productHint')}</small>}
         </label>
         <label className="field">
           <span>{t('software.rule.version')}</span>
