@@ -26,6 +26,10 @@ function readInput(file: string): string {
   return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
 }
 
+/** Where `run` serves the tray and `tray` looks for it (agent/src/tray/paths.ts). */
+const TRAY_SOCKET_DEFAULT =
+  '(default: $VIGIE_TRAY_SOCKET, else /run/vigie-agent/tray-<uid>.sock on Linux, /var/run/vigie-agent/tray-<uid>.sock on macOS, \\\\.\\pipe\\vigie-agent-<user> on Windows)';
+
 export function buildProgram(): Command {
   const program = new Command('vigie-agent')
     .description('Vigie agent: measures disk encryption, screen lock, installed software and USB storage on this machine, and reports them to a Vigie collector.')
@@ -97,11 +101,11 @@ export function buildProgram(): Command {
     .command('run')
     .description('scan at the interval the collector sets (default 15 min) and deliver reports; keeps them on disk while offline')
     .option('--state <dir>', 'the agent state directory (default: $VIGIE_AGENT_STATE or the OS default)')
-    .option('--once', 'scan once, deliver everything pending, exit 0 when acknowledged (1 when not delivered in time)')
+    .option('--once', 'scan once, deliver everything pending, exit 0 when acknowledged (1 when not delivered in time, 2 when not enrolled, 3 when the collector refuses this device)')
     .option('--timeout <seconds>', 'with --once: how long to try to deliver', positiveInt, 60)
     .option('--scan-interval <seconds>', "scan at this interval instead of the collector's (testing and benchmarks)", positiveInt)
-    .option('--tray-socket <path>', "serve the employee's tray on this socket (default: /run/vigie-agent/tray-<uid>.sock, or $VIGIE_TRAY_SOCKET)")
-    .option('--tray-user <name>', 'as root: make the tray socket for this user (default: the user at the graphical session)')
+    .option('--tray-socket <path>', `serve the employee's tray on this socket ${TRAY_SOCKET_DEFAULT}`)
+    .option('--tray-user <name>', 'as root: make the tray socket for this user (default: the user at the graphical session on Linux, the owner of /dev/console on macOS)')
     .action(async (opts: { state?: string; once?: boolean; timeout: number; scanInterval?: number; traySocket?: string; trayUser?: string }) => {
       const { runCommand } = await import('./commands/run.js');
       process.exitCode = await runCommand(
@@ -113,7 +117,7 @@ export function buildProgram(): Command {
   program
     .command('tray')
     .description("the employee's tray icon: this device's compliance, what to fix and by when (run in the user's session, never as root)")
-    .option('--socket <path>', "the agent daemon's tray socket (default: /run/vigie-agent/tray-<uid>.sock, or $VIGIE_TRAY_SOCKET)")
+    .option('--socket <path>', `the agent daemon's tray socket ${TRAY_SOCKET_DEFAULT}`)
     .option('--lang <lang>', 'en or fr (default: from the locale)', trayLang)
     .action(async (opts: { socket?: string; lang?: 'en' | 'fr' }) => {
       const { trayCommand } = await import('./tray/index.js');

@@ -77,6 +77,9 @@ describe('vigie-collector CLI', () => {
     });
     const bad = io();
     expect(await runCli(['enroll-secret', 'create', '--org', 'acme', '--expires', 'soon'], bad.io)).toBe(2);
+    const half = io();
+    expect(await runCli(['enroll-secret', 'create', '--org', 'acme', '--expires', '0.5'], half.io)).toBe(2);
+    expect(half.err()).toMatch(/whole number of days between 1 and 3650, got "0.5"/);
     expect(await runCli(['enroll-secret', 'create'], io().io)).toBe(2);
   });
 

@@ -155,10 +155,10 @@ function buildProgram(io: CliIo): Command {
       .command('create')
       .description('Create an enrolment secret for an org. The secret is printed alone on the last line.')
       .requiredOption('--org <org>', 'the org the enrolled devices belong to')
-      .option('--expires <days>', 'days until the secret expires (default: 7)', '7'),
+      .option('--expires <days>', 'days until the secret expires, at most 3650', '7'),
   ).action(async (opts: { org: string; expires: string; data?: string; db?: string }) => {
     const days = Number(opts.expires);
-    if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new UsageError(`--expires must be a number of days between 1 and 3650, got "${opts.expires}"`);
+    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError(`--expires must be a whole number of days between 1 and 3650, got "${opts.expires}"`);
     if (!/^[^\s*][^\n]{0,255}$/.test(opts.org)) throw new UsageError('--org must be a name of 1 to 256 characters, without a leading space or *');
     const value = randomToken();
     const now = io.now();
@@ -211,7 +211,7 @@ function buildProgram(io: CliIo): Command {
       .description('Add a console user; the password is read from standard input.')
       .requiredOption('--username <name>', 'login name')
       .addOption(new Option('--role <role>', 'role').choices([...roles]).makeOptionMandatory())
-      .option('--org <org>', 'an org the user may see; repeat for several; * for all', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--org <org>', 'an org the user may see (at least one is required); repeat for several; * for all', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .requiredOption('--password-stdin', 'read the password from standard input (required: never on the command line)'),
   ).action(async (opts: { username: string; role: Role; org: string[]; data?: string; db?: string }) => {
     if (!/^[A-Za-z0-9._@-]{1,128}$/.test(opts.username)) throw new UsageError('--username may hold letters, digits and . _ @ - (1 to 128)');
@@ -227,7 +227,7 @@ function buildProgram(io: CliIo): Command {
     io.stdout(`added ${opts.role} ${opts.username} (orgs: ${opts.org.join(', ')})\n`);
   });
 
-  common(program.command('devices').description('List enrolled devices (reads the store directly).').option('--json', 'JSON output')).action(
+  common(program.command('devices').description('List enrolled devices, revoked ones included (reads the store directly).').option('--json', 'JSON output')).action(
     async (opts: { json?: boolean; data?: string; db?: string }) => {
       await withStore(io, opts, async (store) => {
         const items = [];
@@ -248,7 +248,7 @@ function buildProgram(io: CliIo): Command {
   common(
     program
       .command('findings')
-      .description('List the latest finding per device and rule (reads the store directly).')
+      .description('List the latest finding per device and rule, revoked devices left out (reads the store directly).')
       .option('--json', 'JSON output')
       .addOption(new Option('--status <status>', 'only this status').choices(['pass', 'fail', 'unknown'])),
   ).action(async (opts: { json?: boolean; status?: 'pass' | 'fail' | 'unknown'; data?: string; db?: string }) => {
@@ -277,9 +277,9 @@ function buildProgram(io: CliIo): Command {
   common(
     licensesCmd
       .command('import')
-      .description('Import purchases from a CSV file (header: product,type,seats,purchased_at,expires_at,cost,currency,org,reference). With any bad row nothing is imported.')
+      .description('Import purchases from a CSV file with a header row: product, type and purchased_at are required, seats, expires_at, cost, currency, org and reference optional; at most 10,000 rows. With any bad row nothing is imported, and each bad row is printed with its line.')
       .argument('<file>', 'CSV file')
-      .option('--dry-run', 'check the file and show what would be imported'),
+      .option('--dry-run', 'check every row and print how many are valid; nothing is imported'),
   ).action(async (file: string, opts: { dryRun?: boolean; data?: string; db?: string }) => {
     let text: string;
     try {
@@ -304,7 +304,7 @@ function buildProgram(io: CliIo): Command {
   common(
     licensesCmd
       .command('report')
-      .description('Reconcile purchases against the inventory: purchased, used, available and status per product.')
+      .description('Reconcile purchases against the inventory: purchased, used, available and status per product, license org and type.')
       .option('--json', 'JSON output')
       .option('--expiring-within <days>', 'report licenses expiring within this many days (default: 60)'),
   ).action(async (opts: { json?: boolean; expiringWithin?: string; data?: string; db?: string }) => {

@@ -111,7 +111,7 @@ export class FatalTransportError extends Error {
 export function fatalMessage(error: ErrorMessage): string {
   switch (error.code) {
     case 'revoked':
-      return `the collector revoked this device's token (${error.message}); enrol it again with vigie-agent enroll`;
+      return `the collector revoked this device (${error.message}); once an operator has restored it, enrol it again with vigie-agent enroll`;
     case 'unknown-device':
     case 'unauthenticated':
     case 'token-mismatch':

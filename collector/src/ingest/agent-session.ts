@@ -175,11 +175,11 @@ export class AgentSession {
     let code: ErrorCode | null = null;
     let reason = '';
     if (byToken && byToken.id !== deviceId) [code, reason] = ['token-mismatch', 'this token belongs to another device'];
-    else if (byToken?.revoked) [code, reason] = ['revoked', 'this device was revoked; enrol it again'];
+    else if (byToken?.revoked) [code, reason] = ['revoked', revokedReason(byToken.id)];
     else if (!byToken) {
       const device = await store.getDevice(deviceId);
       if (!device) [code, reason] = ['unknown-device', 'no device with this id is enrolled'];
-      else if (device.revoked) [code, reason] = ['revoked', 'this device was revoked; enrol it again'];
+      else if (device.revoked) [code, reason] = ['revoked', revokedReason(device.id)];
       else [code, reason] = ['unauthenticated', 'wrong token for this device'];
     }
     if (code) {
@@ -342,6 +342,11 @@ export class AgentSession {
     clearTimeout(this.helloTimer);
     this.ws.close(POLICY_VIOLATION, code);
   }
+}
+
+/** A revoked device enrols again only once an operator has restored it (enrolment is refused until then). */
+function revokedReason(deviceId: string): string {
+  return `this device was revoked; an operator must run \`vigie-collector device restore ${deviceId}\` before it can enrol again`;
 }
 
 /**
