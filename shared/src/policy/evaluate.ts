@@ -3,6 +3,7 @@ import {
   type Facts,
   type OsName,
   type PartialFacts,
+  type SoftwareFacts,
   type SoftwareItem,
   type UsbDevice,
   type UsbEvent,
@@ -209,8 +210,7 @@ function checkSoftware(check: Extract<Check, { kind: 'software' }>, section: Fac
   return outcome;
 }
 
-function classifySoftware(check: Extract<Check, { kind: 'software' }>, section: Exclude<Facts['software'], undefined>, catalog: SoftwareCatalog): Outcome {
-  if (isUnknown(section)) return { status: 'unknown', evidence: 'No software facts' };
+function classifySoftware(check: Extract<Check, { kind: 'software' }>, section: SoftwareFacts, catalog: SoftwareCatalog): Outcome {
   const inScope = section.items.filter((item) => check.sources.includes(item.source));
   const byStatus: Record<ApprovalStatus, Set<string>> = { approved: new Set(), denied: new Set(), unreviewed: new Set() };
   for (const item of inScope) {
