@@ -55,10 +55,10 @@ function defaultDataDir(io: CliIo): string {
 const DATA_HELP = 'data directory: database, local CA, ca-fingerprint.txt (default: $VIGIE_DATA, else ./.vigie/collector)';
 const DB_HELP = 'database URL: sqlite:PATH (default: DATA/vigie.db); PostgreSQL is not supported yet';
 
-function parseListen(value: string): { host: string; port: number } {
+function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`--listen must be HOST:PORT (e.g. 0.0.0.0:8443 or [::]:8443), got "${value}"`);
+  if (!m || port > 65535) throw new UsageError(`${flag} must be HOST:PORT (e.g. 0.0.0.0:8443 or [::]:8443), got "${value}"`);
   return { host: (m[1] ?? m[2])!, port };
 }
 
@@ -108,6 +108,8 @@ function buildProgram(io: CliIo): Command {
       .command('serve')
       .description('Run the collector: agents on wss://HOST:PORT/agent, the console API on /api/v1, the UI on /.')
       .option('--listen <host:port>', 'address to listen on; the default listens on every interface', '0.0.0.0:8443')
+      .option('--agent-listen <host:port>', 'also serve agents, and only agents, on this address from listener processes that hold their connections: for fleets above one process\'s open-files limit (e.g. 0.0.0.0:8444)')
+      .option('--agent-processes <n>', 'listener processes for --agent-listen (default: 2)')
       .option('--tls-cert <file>', 'PEM certificate (chain); without it a local CA and certificate are made in DATA/tls')
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
       .option('--max-frame-bytes <n>', 'largest agent frame accepted (default: 4194304)')
@@ -119,6 +121,9 @@ function buildProgram(io: CliIo): Command {
       .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   ).action(async (opts: Record<string, string | undefined>) => {
     const listen = parseListen(opts.listen!);
+    const agentListen = opts.agentListen ? parseListen(opts.agentListen, '--agent-listen') : null;
+    const agentProcesses = positiveInt('--agent-processes', opts.agentProcesses);
+    if (agentProcesses !== undefined && !agentListen) throw new UsageError('--agent-processes goes with --agent-listen');
     if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
     const dataDir = opts.data ? path.resolve(io.cwd, opts.data) : defaultDataDir(io);
     const helloTimeout = positiveInt('--hello-timeout', opts.helloTimeout);
@@ -138,9 +143,15 @@ function buildProgram(io: CliIo): Command {
         ...(helloTimeout ? { helloTimeoutMs: helloTimeout * 1000 } : {}),
         ...(sessionIdle ? { auth: { sessionIdleSeconds: sessionIdle * 60 } } : {}),
         logLevel: opts.logLevel,
+        ...(agentListen ? { agentListeners: { processes: agentProcesses ?? 2, host: agentListen.host, port: agentListen.port } } : {}),
       });
     } catch (e) {
       throw new CliFailure((e as Error).message);
+    }
+    // The agents' line first: scripts wait for the listening line, and then have both.
+    if (running.agentPort !== null && agentListen) {
+      const agentHost = agentListen.host.includes(':') ? `[${agentListen.host}]` : agentListen.host;
+      io.stdout(`agents also on wss://${agentHost}:${running.agentPort}/agent (${running.agentListenerPids().length} listener processes)\n`);
     }
     io.stdout(`vigie-collector listening on https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${running.port} (CA sha256 ${running.caFingerprint})\n`);
     io.onServing?.(running);

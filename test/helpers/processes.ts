@@ -48,6 +48,8 @@ export interface CollectorProcess {
   child: ChildProcess;
   url: string;
   port: number;
+  /** The agent listeners' port (serve --agent-listen), else null. */
+  agentPort: number | null;
   fingerprint: string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -83,10 +85,12 @@ export function startCollectorProcess(dataDir: string, listen = '127.0.0.1:0', e
       child.stdout.removeAllListeners('data');
       child.stdout.resume();
       const url = m[1] as string;
+      const agentPort = /agents also on wss:\/\/\S+:(\d+)\/agent/.exec(out);
       resolve({
         child,
         url,
         port: Number(new URL(url).port),
+        agentPort: agentPort ? Number(agentPort[1]) : null,
         fingerprint: m[2] as string,
         stop: (signal = 'SIGTERM') =>
           new Promise((done) => {

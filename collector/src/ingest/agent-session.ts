@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Socket } from 'node:net';
-import type { RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import {
   capabilityNames,
   encodeMessage,
@@ -18,6 +17,7 @@ import type { AuditEntry, Datastore, DeviceRecord, DeviceStatusRows, EvaluationR
 import type { PolicyEvaluator } from '../evaluate/evaluator';
 import type { LiveHub } from '../server/live';
 import { randomToken, sha256Hex } from '../util/crypto';
+import type { AgentConnection } from './agent-connection';
 import type { FrameParser, ParsedFrame } from './frame-parser';
 import { TokenBucket } from './rate-limit';
 import { buildStatusMessage, loadStatusMessage } from './status';
@@ -66,9 +66,7 @@ export class AgentSession {
   private readonly log: Logger;
 
   constructor(
-    private readonly ws: WebSocket,
-    /** The connection's socket (the upgrade request's), corked around messages sent together. */
-    private readonly socket: Pick<Socket, 'cork' | 'uncork'>,
+    private readonly connection: AgentConnection,
     private readonly ip: string | null,
     private readonly deps: IngestDeps,
   ) {
@@ -77,8 +75,8 @@ export class AgentSession {
     this.helloTimer = setTimeout(() => {
       if (this.state.kind === 'awaiting-hello' || this.state.kind === 'enrolling') this.fail('timeout', 'no hello and authentication within the time allowed');
     }, deps.options.helloTimeoutMs);
-    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
-    ws.on('close', () => {
+    connection.onMessage((data, isBinary) => this.onFrame(data, isBinary));
+    connection.onClose(() => {
       this.state = { kind: 'closed' };
       clearTimeout(this.helloTimer);
       this.unwatch?.();
@@ -321,16 +319,11 @@ export class AgentSession {
   }
 
   private send(message: Message): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeMessage(message));
+    this.sendTogether([message]);
   }
 
   private sendTogether(messages: Message[]): void {
-    this.socket.cork();
-    try {
-      for (const m of messages) this.send(m);
-    } finally {
-      this.socket.uncork();
-    }
+    if (this.connection.open) this.connection.send(messages.map(encodeMessage));
   }
 
   /** Sends the typed error, then closes: the peer knows why. */
@@ -340,7 +333,7 @@ export class AgentSession {
     this.send({ type: 'error', code, message: reason });
     this.state = { kind: 'closed' };
     clearTimeout(this.helloTimer);
-    this.ws.close(POLICY_VIOLATION, code);
+    this.connection.close(POLICY_VIOLATION, code);
   }
 }
 

@@ -10,8 +10,10 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { DEFAULT_MAX_FRAME_BYTES, type Policy } from '@vigie/shared';
 import { AuthService, defaultAuthOptions, type AuthOptions, type AuthUser } from '../auth/service';
 import { PolicyEvaluator } from '../evaluate/evaluator';
+import { wsConnection } from '../ingest/agent-connection';
 import { AgentSession, publishEvaluation, type IngestOptions } from '../ingest/agent-session';
 import { FrameParser } from '../ingest/frame-parser';
+import { startAgentListeners, type AgentListeners } from '../agent-listener/pool';
 import { LicenseService } from '../licenses/service';
 import { loadPolicyFile } from '../policy';
 import type { AuditEntry, Datastore } from '../store/datastore';
@@ -51,6 +53,12 @@ export interface CollectorOptions {
   /** How often silent devices and expired exemptions are looked for, and the daily snapshot written. */
   sweepIntervalMs?: number;
   heartbeatMs?: number;
+  /**
+   * Agent listener processes on a port of their own: they hold the agents' connections,
+   * so the fleet is no longer capped by this process's open-files limit (agent-listener/pool.ts).
+   * The collector's own port still serves agents too. None by default.
+   */
+  agentListeners?: { processes: number; host?: string; port: number; script?: string };
 }
 
 export interface RunningCollector {
@@ -64,6 +72,10 @@ export interface RunningCollector {
   /** null on a store the licenses module does not support yet. */
   licenses: LicenseService | null;
   live: LiveHub;
+  /** The agent listeners' port, when they were asked for. */
+  agentPort: number | null;
+  /** The agent listener processes' pids (none without them). */
+  agentListenerPids(): number[];
   /** Runs the silent-device and exemption sweep now (at `now`, default the clock). */
   sweep(now?: Date): Promise<void>;
   close(): Promise<void>;
@@ -175,9 +187,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     ws.on('pong', () => alive.set(ws, true));
   };
 
+  const ingestDeps = { store: db, evaluator, live, logger, now, options: ingestOptions, audit, parser };
   agentWss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     track(ws);
-    new AgentSession(ws, req.socket, req.socket.remoteAddress ?? null, { store: db, evaluator, live, logger, now, options: ingestOptions, audit, parser });
+    new AgentSession(wsConnection(ws, req.socket), req.socket.remoteAddress ?? null, ingestDeps);
   });
 
   const liveSessions = new Map<WebSocket, AuthUser>();
@@ -296,6 +309,29 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     if (ownsStore) await db.close();
     throw new Error(`cannot listen on ${host}:${options.port ?? 8443}: ${(e as Error).message}`);
   });
+  let listeners: AgentListeners | null = null;
+  if (options.agentListeners && options.agentListeners.processes > 0) {
+    const { processes, host: agentHost = host, port: agentPort, script } = options.agentListeners;
+    listeners = await startAgentListeners({
+      processes,
+      host: agentHost,
+      port: agentPort,
+      tls,
+      maxPayload: maxFrameBytes + 64 * 1024,
+      heartbeatMs: options.heartbeatMs ?? 30_000,
+      logger,
+      onConnection: (connection, ip) => new AgentSession(connection, ip, ingestDeps),
+      ...(script ? { script } : {}),
+    }).catch(async (e: unknown) => {
+      clearInterval(heartbeat);
+      clearInterval(sweepTimer);
+      server.close();
+      await parser.close();
+      if (ownsStore) await db.close();
+      throw e;
+    });
+    logger.info({ port: listeners.port, processes, pids: listeners.pids() }, 'agent listener processes started');
+  }
   await sweep().catch(() => undefined);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
@@ -306,6 +342,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       clearInterval(heartbeat);
       clearInterval(sweepTimer);
       live.close();
+      await listeners?.close();
       for (const ws of [...agentWss.clients, ...liveWss.clients]) ws.close(1001, 'collector shutting down');
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -322,5 +359,5 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     return closing;
   };
 
-  return { url: `https://${urlHost}:${port}`, host, port, caFingerprint: tls.caFingerprint, caCertPem: tls.caCertPem, store: db, evaluator, licenses, live, sweep, close };
+  return { url: `https://${urlHost}:${port}`, host, port, caFingerprint: tls.caFingerprint, caCertPem: tls.caCertPem, store: db, evaluator, licenses, live, agentPort: listeners?.port ?? null, agentListenerPids: () => listeners?.pids() ?? [], sweep, close };
 }

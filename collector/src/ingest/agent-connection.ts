@@ -1,0 +1,38 @@
+import type { Socket } from 'node:net';
+import type { RawData, WebSocket } from 'ws';
+
+/**
+ * What an agent session needs from its connection. The WebSocket is either in this
+ * process (wsConnection) or held by an agent listener process, which relays its
+ * frames (agent-listener/pool.ts): the session works the same on both.
+ */
+export interface AgentConnection {
+  readonly open: boolean;
+  onMessage(listener: (data: RawData, isBinary: boolean) => void): void;
+  onClose(listener: () => void): void;
+  /** Text frames sent together: one write, one TLS record where the transport allows. */
+  send(frames: string[]): void;
+  close(code: number, reason: string): void;
+}
+
+/** A WebSocket of this process; `socket` is the upgrade request's, corked around frames sent together. */
+export function wsConnection(ws: WebSocket, socket: Pick<Socket, 'cork' | 'uncork'>): AgentConnection {
+  return {
+    get open() {
+      return ws.readyState === ws.OPEN;
+    },
+    onMessage: (listener) => ws.on('message', listener),
+    onClose: (listener) => ws.on('close', listener),
+    send(frames) {
+      if (ws.readyState !== ws.OPEN) return;
+      if (frames.length === 1) return ws.send(frames[0] as string);
+      socket.cork();
+      try {
+        for (const frame of frames) ws.send(frame);
+      } finally {
+        socket.uncork();
+      }
+    },
+    close: (code, reason) => ws.close(code, reason),
+  };
+}
