@@ -23,6 +23,8 @@ export interface SimulatedAgentOptions {
   token?: string;
   /** PEM of the collector's CA; without it, the certificate is not checked (local benchmarks only). */
   ca?: string;
+  /** The local address to connect from: one source address has only ~28,000 ports towards one server port. */
+  localAddress?: string;
 }
 
 type Waiter = { match: (m: Message) => boolean; resolve: (m: Message) => void; reject: (e: Error) => void };
@@ -53,6 +55,7 @@ export class SimulatedAgent {
       rejectUnauthorized: this.options.ca !== undefined,
       minVersion: 'TLSv1.2',
       perMessageDeflate: false,
+      ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
     });
     this.ws = ws;
     ws.on('message', (data) => this.onFrame(data.toString()));
@@ -168,6 +171,16 @@ export class SimulatedAgent {
       return this.report(facts, { full: true });
     }
     return reply;
+  }
+
+  /** Whether the connection is open (the collector has not closed it). */
+  get open(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Calls `listener` on each ping from the collector's heartbeat. */
+  onPing(listener: () => void): void {
+    this.ws?.on('ping', listener);
   }
 
   close(): void {
