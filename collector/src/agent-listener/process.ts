@@ -11,9 +11,29 @@ import type { FromListener, ToListener } from './protocol';
  * open-files limit, so a fleet bigger than one process's limit spreads over several.
  * The collector accepts the TCP connections and hands each socket over (pool.ts).
  */
-export function runAgentListener(channel: NodeJS.Process): void {
+export function runAgentListener(channel: NodeJS.Process, limits = { pauseAboveBytes: 64 * 1024 * 1024, resumeBelowBytes: 16 * 1024 * 1024 }): void {
   const send = (message: FromListener) => channel.send?.(message);
   const connections = new Map<number, { ws: WebSocket; socket: Socket }>();
+  // Frames relayed but not yet written to the collector's channel. When the collector falls behind
+  // (a flood of big frames), the listener stops reading its sockets rather than buffer without bound:
+  // TCP then pushes back on the agents, as a busy collector's own port would.
+  let inFlightBytes = 0;
+  let paused = false;
+  const relayFrame = (message: Extract<FromListener, { t: 'frame' }>) => {
+    const bytes = message.data.byteLength;
+    inFlightBytes += bytes;
+    channel.send?.(message, undefined, undefined, () => {
+      inFlightBytes -= bytes;
+      if (paused && inFlightBytes < limits.resumeBelowBytes) {
+        paused = false;
+        for (const { ws } of connections.values()) ws.resume();
+      }
+    });
+    if (!paused && inFlightBytes > limits.pauseAboveBytes) {
+      paused = true;
+      for (const { ws } of connections.values()) ws.pause();
+    }
+  };
   let shuttingDown = false;
   let nextId = 1;
   let server: https.Server | null = null;
@@ -42,7 +62,8 @@ export function runAgentListener(channel: NodeJS.Process): void {
       alive.set(ws, true);
       ws.on('pong', () => alive.set(ws, true));
       ws.on('error', () => undefined);
-      ws.on('message', (data, binary) => send({ t: 'frame', c: id, data: Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), binary }));
+      if (paused) ws.pause();
+      ws.on('message', (data, binary) => relayFrame({ t: 'frame', c: id, data: Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), binary }));
       ws.on('close', () => {
         connections.delete(id);
         send({ t: 'closed', c: id });
@@ -53,6 +74,8 @@ export function runAgentListener(channel: NodeJS.Process): void {
 
     // Same heartbeat as the collector's own port: a socket that missed a pong since the last round is ended.
     setInterval(() => {
+      // Paused sockets cannot read their pongs: a round missed while the collector is behind proves nothing.
+      if (paused) return;
       for (const ws of wss.clients) {
         if (alive.get(ws) === false) {
           ws.terminate();
