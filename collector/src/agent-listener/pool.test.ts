@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import { factsHash, type AckMessage, type ConfigMessage, type EnrolledMessage, type ErrorMessage } from '@vigie/shared';
-import { sampleDevice, sampleFacts } from '../testing/fixtures';
+import { sampleDevice, sampleFacts, unencrypted } from '../testing/fixtures';
 import { startTestCollector, type TestCollector } from '../testing/harness';
 import { TestAgent } from '../testing/agent-client';
 
@@ -67,6 +68,15 @@ describe('agent listener processes', () => {
       agent.send(report);
       expect(await agent.answerTo(reportId)).toMatchObject<Partial<AckMessage>>({ status: 'duplicate' });
       expect((await t.store.getDevice(deviceId))?.factsHash).toBe(factsHash(facts));
+      // The same facts in a new report (the listener was told to expect them: checked by hash), then changed facts.
+      const again = randomUUID();
+      agent.send({ ...report, reportId: again, seq: 2 });
+      expect(await agent.answerTo(again)).toEqual({ type: 'ack', id: again, status: 'stored', factsHash: factsHash(facts) });
+      const changed = sampleFacts({ encryption: unencrypted }, { machineId: deviceId });
+      const third = randomUUID();
+      agent.send({ ...report, reportId: third, seq: 3, body: { kind: 'full', facts: changed } });
+      expect(await agent.answerTo(third)).toMatchObject({ type: 'ack', id: third, status: 'stored' });
+      expect((await t.store.getDevice(deviceId))?.factsHash).not.toBe(factsHash(facts));
     }
     const audit = await t.store.listAudit({ action: 'agent.enroll', limit: 10, offset: 0 });
     // The agent's address, as the listener saw it, reaches the audit log.
@@ -115,6 +125,28 @@ describe('agent listener processes', () => {
     const reportId = randomUUID();
     again.send({ type: 'report', reportId, seq: 2, collectedAt: t.clock.now.toISOString(), body: { kind: 'full', facts: sampleFacts() }, dropped: 0 });
     expect(await again.answerTo(reportId)).toMatchObject({ type: 'ack', status: 'stored' });
+  });
+
+  it('closes the connections queued for a listener that dies before taking them', async () => {
+    const pids = t.collector.agentListenerPids();
+    // Frozen listeners take no socket: the collector queues them.
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    const sockets = await Promise.all(
+      Array.from({ length: 12 }, () => new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(t.collector.agentPort as number, '127.0.0.1', () => resolve(socket));
+        socket.once('error', reject);
+      })),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const closed = sockets.map((socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve()))));
+    for (const socket of sockets) socket.on('error', () => undefined);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    // Every one is closed (none left open in the collector), and new listeners take new agents.
+    await Promise.all(closed);
+    await until(() => t.collector.agentListenerPids().length === 2);
+    const again = await TestAgent.connect(agentUrl, t.collector.caCertPem);
+    again.send('not json');
+    expect(await again.next<ErrorMessage>()).toMatchObject({ code: 'malformed' });
   });
 
   it('ends the listener processes with the collector', async () => {

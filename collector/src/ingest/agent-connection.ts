@@ -1,5 +1,9 @@
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
+import type { ParsedFrame } from './frame-parser';
+
+/** A frame as its connection hands it over: its bytes, or already parsed (an agent listener process parses what it relays). */
+export type IncomingFrame = { kind: 'raw'; data: RawData; isBinary: boolean } | { kind: 'parsed'; parsed: ParsedFrame };
 
 /**
  * What an agent session needs from its connection. The WebSocket is either in this
@@ -8,11 +12,16 @@ import type { RawData, WebSocket } from 'ws';
  */
 export interface AgentConnection {
   readonly open: boolean;
-  onMessage(listener: (data: RawData, isBinary: boolean) => void): void;
+  onFrame(listener: (frame: IncomingFrame) => void): void;
   onClose(listener: () => void): void;
   /** Text frames sent together: one write, one TLS record where the transport allows. */
   send(frames: string[]): void;
   close(code: number, reason: string): void;
+  /**
+   * For a connection whose frames are parsed before they arrive: the stored facts' hash that the
+   * next full reports are expected to repeat (checked by hash instead of validated again), or none.
+   */
+  expectFacts?(hash: string | undefined): void;
 }
 
 /** A WebSocket of this process; `socket` is the upgrade request's, corked around frames sent together. */
@@ -21,7 +30,7 @@ export function wsConnection(ws: WebSocket, socket: Pick<Socket, 'cork' | 'uncor
     get open() {
       return ws.readyState === ws.OPEN;
     },
-    onMessage: (listener) => ws.on('message', listener),
+    onFrame: (listener) => ws.on('message', (data, isBinary) => listener({ kind: 'raw', data, isBinary })),
     onClose: (listener) => ws.on('close', listener),
     send(frames) {
       if (ws.readyState !== ws.OPEN) return;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RawData } from 'ws';
 import {
   capabilityNames,
   encodeMessage,
@@ -17,7 +16,7 @@ import type { AuditEntry, Datastore, DeviceRecord, DeviceStatusRows, EvaluationR
 import type { PolicyEvaluator } from '../evaluate/evaluator';
 import type { LiveHub } from '../server/live';
 import { randomToken, sha256Hex } from '../util/crypto';
-import type { AgentConnection } from './agent-connection';
+import type { AgentConnection, IncomingFrame } from './agent-connection';
 import type { FrameParser, ParsedFrame } from './frame-parser';
 import { TokenBucket } from './rate-limit';
 import { buildStatusMessage, loadStatusMessage } from './status';
@@ -61,6 +60,8 @@ export class AgentSession {
   private refused = 0;
   /** Whether the next full report is likely to repeat the stored facts: true until one does not (see onFrame). */
   private expectRepeatedFacts = true;
+  /** The expectation last given to the connection (shareExpectation). */
+  private sharedExpectation: string | undefined = undefined;
   /** Stops the live hub's status pushes for the device (see accept). */
   private unwatch: (() => void) | null = null;
   private readonly log: Logger;
@@ -75,7 +76,7 @@ export class AgentSession {
     this.helloTimer = setTimeout(() => {
       if (this.state.kind === 'awaiting-hello' || this.state.kind === 'enrolling') this.fail('timeout', 'no hello and authentication within the time allowed');
     }, deps.options.helloTimeoutMs);
-    connection.onMessage((data, isBinary) => this.onFrame(data, isBinary));
+    connection.onFrame((frame) => this.onFrame(frame));
     connection.onClose(() => {
       this.state = { kind: 'closed' };
       clearTimeout(this.helloTimer);
@@ -87,7 +88,20 @@ export class AgentSession {
     return this.state.kind === 'authenticated' ? this.state.device.id : null;
   }
 
-  private onFrame(data: RawData, isBinary: boolean): void {
+  /** The stored facts' hash the next full report is expected to repeat, if any (see onFrame). */
+  private expectedFactsHash(): string | undefined {
+    return this.state.kind === 'authenticated' && this.expectRepeatedFacts ? (this.state.device.factsHash ?? undefined) : undefined;
+  }
+
+  /** Tells a connection that parses frames before they arrive what the parser would be told here. */
+  private shareExpectation(): void {
+    const hash = this.expectedFactsHash();
+    if (hash === this.sharedExpectation) return;
+    this.sharedExpectation = hash;
+    this.connection.expectFacts?.(hash);
+  }
+
+  private onFrame(frame: IncomingFrame): void {
     if (this.state.kind === 'closed') return;
     if (!this.bucket.take(Date.now())) {
       this.refused++;
@@ -100,18 +114,20 @@ export class AgentSession {
     // Parsing may run on a worker thread (big frames) while earlier frames are handled; the queue keeps the order.
     // A full report is expected to repeat the stored facts on a reconnect (and as long as they keep doing so):
     // the parser then checks that by hash before validating them.
-    const storedFactsHash = this.state.kind === 'authenticated' && this.expectRepeatedFacts ? (this.state.device.factsHash ?? undefined) : undefined;
-    const parsing = this.deps.parser.parse(data, isBinary, this.deps.options.maxFrameBytes, storedFactsHash);
+    const parsing = frame.kind === 'parsed' ? frame.parsed : this.deps.parser.parse(frame.data, frame.isBinary, this.deps.options.maxFrameBytes, this.expectedFactsHash());
     this.queue = this.queue.then(async () => {
       const parsed = await parsing;
       if (this.state.kind === 'closed') return;
-      if (!parsed.ok) return this.refuse(parsed);
-      const message = parsed.message;
-      return this.handle(message, parsed).catch((e: unknown) => {
-        this.log.error({ err: e }, 'failed to handle a frame');
-        const id = message.type === 'report' ? message.reportId : message.type === 'usb-event' ? message.eventId : undefined;
-        this.send({ type: 'error', code: 'internal', message: 'the collector could not process this message; resend it later', ...(id ? { id } : {}) });
-      });
+      if (!parsed.ok) this.refuse(parsed);
+      else {
+        const message = parsed.message;
+        await this.handle(message, parsed).catch((e: unknown) => {
+          this.log.error({ err: e }, 'failed to handle a frame');
+          const id = message.type === 'report' ? message.reportId : message.type === 'usb-event' ? message.eventId : undefined;
+          this.send({ type: 'error', code: 'internal', message: 'the collector could not process this message; resend it later', ...(id ? { id } : {}) });
+        });
+      }
+      this.shareExpectation();
     });
   }
 

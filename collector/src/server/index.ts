@@ -317,6 +317,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       host: agentHost,
       port: agentPort,
       tls,
+      maxFrameBytes,
       maxPayload: maxFrameBytes + 64 * 1024,
       heartbeatMs: options.heartbeatMs ?? 30_000,
       logger,
