@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { factsHash, type AckMessage, type ConfigMessage, type EnrolledMessage, type ErrorMessage } from '@vigie/shared';
 import { sampleDevice, sampleFacts, unencrypted } from '../testing/fixtures';
-import { startTestCollector, type TestCollector } from '../testing/harness';
+import { startTestCollector, until, type TestCollector } from '../testing/harness';
 import { TestAgent } from '../testing/agent-client';
 
 // The listener runs as its own Node process, so it needs the compiled script: `npm test` builds it first.
@@ -17,14 +17,6 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { WebSocket } from 'ws';
-import { testTls } from '../testing/harness';
+import { testTls, until } from '../testing/harness';
 import { runAgentListener, type ListenerLimits } from './process';
 import type { FromListener, ToListener } from './protocol';
 
@@ -16,14 +16,6 @@ class FakeChannel extends EventEmitter {
     if (callback && this.hold) this.held.push(callback);
     else if (callback) setImmediate(callback);
     return true;
-  }
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -82,3 +82,12 @@ export async function startTestCollector(overrides: Partial<CollectorOptions> = 
     },
   };
 }
+
+/** Resolves once `check` holds, polling; rejects after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
