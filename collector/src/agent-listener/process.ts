@@ -186,8 +186,13 @@ export function runAgentListener(channel: NodeJS.Process, limits: ListenerLimits
 function parse(data: RawData, binary: boolean, maxFrameBytes: number, storedFactsHash: string | undefined): { frame: Omit<FrameDone, 'id'>; bytes: number } {
   const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
   if (binary) return { frame: { result: parseMessage(undefined, maxFrameBytes), canonical: null }, bytes: bytes.byteLength };
-  const done = withoutFacts({ id: 0, ...parseFrameBytes(bytes, maxFrameBytes, true, storedFactsHash) });
-  return { frame: { result: done.result, canonical: done.canonical }, bytes: bytes.byteLength };
+  try {
+    const done = withoutFacts({ id: 0, ...parseFrameBytes(bytes, maxFrameBytes, true, storedFactsHash) });
+    return { frame: { result: done.result, canonical: done.canonical }, bytes: bytes.byteLength };
+  } catch (e) {
+    // A parser bug must cost this frame, not every connection the listener holds.
+    return { frame: { result: { ok: false, error: { code: 'malformed', message: `the collector could not parse this frame: ${(e as Error).message}` } }, canonical: null }, bytes: bytes.byteLength };
+  }
 }
 
 if (require.main === module) runAgentListener(process);
