@@ -60,6 +60,15 @@ describe('vigie-collector CLI', () => {
     expect(half.err()).toMatch(/--tls-cert and --tls-key go together/);
     const listen = io();
     expect(await runCli(['serve', '--listen', 'nowhere'], listen.io)).toBe(2);
+    const agentListen = io();
+    expect(await runCli(['serve', '--agent-listen', 'nowhere'], agentListen.io)).toBe(2);
+    expect(agentListen.err()).toMatch(/--agent-listen must be HOST:PORT/);
+    const processesAlone = io();
+    expect(await runCli(['serve', '--agent-processes', '3'], processesAlone.io)).toBe(2);
+    expect(processesAlone.err()).toMatch(/--agent-processes goes with --agent-listen/);
+    const workers = io();
+    expect(await runCli(['serve', '--parse-workers', '65'], workers.io)).toBe(2);
+    expect(workers.err()).toMatch(/--parse-workers must be a whole number from 0 to 64/);
     const pg = io();
     expect(await runCli(['serve', '--db', 'postgres://db/vigie', '--listen', '127.0.0.1:0'], pg.io)).toBe(1);
     expect(pg.err()).toMatch(/not supported yet/);

@@ -69,6 +69,12 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   return n;
 }
 
+function nonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`${name} must be a whole number from 0 to 64, got "${value}"`);
+  return n;
+}
+
 function withStore<T>(io: CliIo, opts: { data?: string; db?: string }, fn: (store: Datastore) => Promise<T>): Promise<T> {
   const dataDir = opts.data ? path.resolve(io.cwd, opts.data) : defaultDataDir(io);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -114,6 +120,7 @@ function buildProgram(io: CliIo): Command {
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
       .option('--max-frame-bytes <n>', 'largest agent frame accepted (default: 4194304)')
       .option('--rate-limit <n>', 'frames per second per agent connection, bursts of twice that (default: 20)')
+      .option('--parse-workers <n>', 'threads that parse and validate big agent frames off the main thread (default: one per core, at most 4); 0 parses on the main thread')
       .option('--hello-timeout <seconds>', 'close agent connections that have not authenticated by then (default: 10)')
       .option('--session-idle <minutes>', 'console session idle timeout (default: 15, ISSP 9.11.7)')
       .option('--policy <file>', 'policy file (default: the ISSP pack shipped with Vigie)')
@@ -128,6 +135,9 @@ function buildProgram(io: CliIo): Command {
     const dataDir = opts.data ? path.resolve(io.cwd, opts.data) : defaultDataDir(io);
     const helloTimeout = positiveInt('--hello-timeout', opts.helloTimeout);
     const sessionIdle = positiveInt('--session-idle', opts.sessionIdle);
+    const maxFrameBytes = positiveInt('--max-frame-bytes', opts.maxFrameBytes);
+    const rateLimit = positiveInt('--rate-limit', opts.rateLimit);
+    const parseWorkers = opts.parseWorkers !== undefined ? nonNegativeInt('--parse-workers', opts.parseWorkers) : undefined;
     let running: RunningCollector;
     try {
       running = await startCollector({
@@ -138,8 +148,9 @@ function buildProgram(io: CliIo): Command {
         ...(opts.db ? { dbUrl: opts.db } : {}),
         ...(opts.policy ? { policyFile: path.resolve(io.cwd, opts.policy) } : {}),
         ...(opts.ui ? { uiDir: path.resolve(io.cwd, opts.ui) } : {}),
-        maxFrameBytes: positiveInt('--max-frame-bytes', opts.maxFrameBytes),
-        rateLimit: positiveInt('--rate-limit', opts.rateLimit),
+        maxFrameBytes,
+        rateLimit,
+        ...(parseWorkers !== undefined ? { parseWorkers } : {}),
         ...(helloTimeout ? { helloTimeoutMs: helloTimeout * 1000 } : {}),
         ...(sessionIdle ? { auth: { sessionIdleSeconds: sessionIdle * 60 } } : {}),
         logLevel: opts.logLevel,

@@ -636,7 +636,9 @@ async function main(): Promise<void> {
     if (created.code !== 0) throw new Error(`enroll-secret create failed: ${created.stderr}`);
     const secret = created.stdout.trim().split('\n').pop() as string;
     // VIGIE_BENCH_COLLECTOR_NODE_ARGS: node flags for the collector, e.g. --cpu-prof to see where its time goes.
-    collector = await startCollectorProcess(dataDir, '127.0.0.1:0', ['--rate-limit', '1000000', '--hello-timeout', '120', '--agent-listen', '127.0.0.1:0', '--agent-processes', String(AGENT_PROCESSES)], {
+    // VIGIE_BENCH_COLLECTOR_ARGS: more `serve` flags, e.g. --parse-workers 1 to compare settings.
+    const extraArgs = (process.env.VIGIE_BENCH_COLLECTOR_ARGS ?? '').split(' ').filter(Boolean);
+    collector = await startCollectorProcess(dataDir, '127.0.0.1:0', ['--rate-limit', '1000000', '--hello-timeout', '120', '--agent-listen', '127.0.0.1:0', '--agent-processes', String(AGENT_PROCESSES), ...extraArgs], {
       nodeArgs: (process.env.VIGIE_BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
       echoStderr: true,
     });
