@@ -1,4 +1,4 @@
-import { factsHash, isUnknown, sectionNames, type Facts, type SectionName } from '@vigie/shared';
+import { factsHash, isUnknown, listChanges, sectionNames, type Facts, type SectionName, type SoftwareFacts } from '@vigie/shared';
 import type { TimelineChange } from '../store/datastore';
 import { canonicalJson } from '../util/canonical-json';
 
@@ -61,6 +61,32 @@ function labelSet(items: readonly { name: string; version: string | null }[]): S
   return labels;
 }
 
+type Item = SoftwareFacts['items'][number];
+
+/** The labels installed and removed, sorted: those in one list and not in the other. */
+function softwareChanges(before: readonly Item[], after: readonly Item[]): { added: string[]; removed: string[] } {
+  const changes = listChanges(after);
+  if (changes?.previous === before && changes.added.length + changes.removed.length <= MAX_CHANGES_COMPARED) {
+    // Only a changed item's label can be in one list and not the other; each is looked for in the other list.
+    const added = [...new Set(changes.added.map(itemLabel))].filter((label) => !hasLabel(before, label)).sort();
+    const removed = [...new Set(changes.removed.map(itemLabel))].filter((label) => !hasLabel(after, label)).sort();
+    return { added, removed };
+  }
+  const b = labelSet(before);
+  const a = labelSet(after);
+  return { added: [...a].filter((x) => !b.has(x)).sort(), removed: [...b].filter((x) => !a.has(x)).sort() };
+}
+
+/** Past this many changed items, the two lists' label sets are cheaper than a search per change. */
+const MAX_CHANGES_COMPARED = 16;
+
+function hasLabel(items: readonly Item[], label: string): boolean {
+  // A label starts with its item's name: most items are ruled out by a character, without building theirs.
+  const first = label.charCodeAt(0);
+  for (const item of items) if ((item.name.charCodeAt(0) === first || item.name === '') && label.startsWith(item.name) && itemLabel(item) === label) return true;
+  return false;
+}
+
 function describe(section: SectionName, previous: Facts, next: Facts): string {
   const before = previous[section];
   const after = next[section];
@@ -84,10 +110,7 @@ function describe(section: SectionName, previous: Facts, next: Facts): string {
       return `enabled ${a.enabled ?? '?'}, idle ${a.idleSeconds ?? '?'} s, grace ${a.graceSeconds ?? '?'} s, password ${a.requirePassword ?? '?'} (${a.source})`;
     }
     case 'software': {
-      const b = labelSet((previous.software as Exclude<Facts['software'], { unknown: true }>).items);
-      const a = labelSet((next.software as Exclude<Facts['software'], { unknown: true }>).items);
-      const added = [...a].filter((x) => !b.has(x)).sort();
-      const removed = [...b].filter((x) => !a.has(x)).sort();
+      const { added, removed } = softwareChanges((previous.software as SoftwareFacts).items, (next.software as SoftwareFacts).items);
       const parts: string[] = [];
       if (added.length) parts.push(`${added.length} installed (${names(added)})`);
       if (removed.length) parts.push(`${removed.length} removed (${names(removed)})`);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { OsName, SoftwareItem } from '@vigie/shared';
+import { recordListChanges, type OsName, type SoftwareItem } from '@vigie/shared';
 import { SqliteStore } from '../store/sqlite';
 import { migrations } from '../store/sqlite/migrations';
 import { Normaliser, compareVersions, compareVersionsCached, type RuleInput } from './normalise';
@@ -112,7 +112,16 @@ describe('LicenseStore: the normalised inventory', () => {
       return out.sort();
     };
     const report = (device: string, at: Date) => {
-      const items = POOL.filter(() => rnd() < 0.4);
+      const before = inventories.get(device);
+      let items = POOL.filter(() => rnd() < 0.4);
+      if (before && rnd() < 0.6) {
+        // A few items changed, the rest the previous list's own objects, as the collector builds a report's list from
+        // the previous one (listChanges): the inventory is then worked out from the changes.
+        const removed = before.filter(() => rnd() < 0.05);
+        const added = POOL.filter(() => rnd() < 0.03).map((i) => ({ ...i }));
+        items = [...before.filter((i) => !removed.includes(i)), ...added];
+        recordListChanges(items, before, added, removed);
+      }
       inventories.set(device, items);
       licenses.indexDevice(normaliser, device, deviceOs[Number(device.slice(1)) % 3]!, items, at);
     };

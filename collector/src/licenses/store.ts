@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { ApprovalStatus, OsName, SoftwareItem } from '@vigie/shared';
+import { listChanges, type ApprovalStatus, type OsName, type SoftwareItem } from '@vigie/shared';
 import type { OrgScope } from '../store/datastore';
 import { Normaliser, compareVersions, compareVersionsCached, type CatalogRule, type Normalised, type RuleInput, type RuleOs } from './normalise';
 import type { FleetDevices, InstallIndex, License, LicenseInput, OverDeployment } from './reconcile';
@@ -168,6 +168,43 @@ function representatives(ids: ArrayLike<number>, c: Classification, only: Uint8A
   return out;
 }
 
+/** A software list's entries in one table: their ids sorted with repeats (one per item), sorted each once, and as stored. */
+interface ListInventory {
+  table: EntryTable;
+  deviceOs: OsName | null;
+  sorted: Int32Array;
+  distinct: Int32Array;
+  blob: Buffer;
+}
+
+/** Past this many changed items, looking all of a list's items up is as cheap. */
+const MAX_CHANGES_APPLIED = 64;
+
+/** `sorted` (ids, with repeats) without one of each of `removed` and with `added`, sorted; null if a removed id is not there. */
+function withChanges(sorted: Int32Array, added: readonly number[], removed: readonly number[]): Int32Array | null {
+  const kept = sorted.length - removed.length;
+  if (kept < 0) return null;
+  const dropped = new Uint8Array(sorted.length);
+  for (const id of removed) {
+    // The first place of `id` not dropped yet: repeats of an id sit together.
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (sorted[mid]! < id) low = mid + 1;
+      else high = mid;
+    }
+    while (low < sorted.length && sorted[low] === id && dropped[low] === 1) low++;
+    if (low === sorted.length || sorted[low] !== id) return null;
+    dropped[low] = 1;
+  }
+  const out = new Int32Array(kept + added.length);
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (dropped[i] === 0) out[n++] = sorted[i]!;
+  for (const id of added) out[n++] = id;
+  return out.sort();
+}
+
 /** A product's installs, oldest first: the reconciliation's input, kept between reports. */
 interface ProductInstalls {
   deviceKeys: Int32Array;
@@ -289,6 +326,8 @@ export class LicenseStore {
    * updates one application looks up one entry. A reloaded table (after a rollback) misses.
    */
   private readonly entryOfItem = new WeakMap<SoftwareItem, { table: EntryTable; osKey: string; id: number }>();
+  /** Each software list's entries, as indexDevice last worked them out (see inventoryOf). */
+  private readonly inventories = new WeakMap<readonly SoftwareItem[], ListInventory>();
 
   constructor(readonly db: Database) {
     // The devices a products query counts (the viewer's orgs, not revoked), with the person each
@@ -583,28 +622,59 @@ export class LicenseStore {
   indexDevice(normaliser: Normaliser, deviceId: string, deviceOs: OsName | null, items: readonly SoftwareItem[] | null, now: Date): void {
     this.sync();
     const t = this.table();
-    const list = items ?? [];
-    const ids = new Int32Array(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const item = list[i]!;
-      ids[i] = this.entryId(normaliser, t, item, entryOsKey(item, deviceOs));
-    }
-    ids.sort();
-    let distinct = 0;
-    for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[distinct++] = ids[i]!;
-    const current = ids.subarray(0, distinct);
-    const blob = encodeIds(current);
+    const { distinct, blob, changed } = this.inventoryOf(normaliser, t, items ?? [], deviceOs);
     const stored = this.s('inventory').get(deviceId) as { key: number; entries: Buffer } | undefined;
     if (stored && stored.entries.equals(blob)) return;
+    // When the stored inventory is the previous list's, only the products of the changed entries can move.
+    let only: Uint8Array | null = null;
+    if (stored && changed && stored.entries.equals(changed.previousBlob)) {
+      only = new Uint8Array(this.productNames.length + 1);
+      for (const id of changed.ids) only[t.product[id]!] = 1;
+    }
     // The stored rows are the old inventory's representatives under the current classification.
-    const before = stored ? representatives(decodeIds(stored.entries), t, null) : new Map<number, number>();
-    const after = representatives(current, t, null);
+    const before = stored ? representatives(decodeIds(stored.entries), t, only) : new Map<number, number>();
+    const after = representatives(distinct, t, only);
     let key: number;
     if (stored) {
       key = stored.key;
       this.s('updateInventory').run(blob, key);
     } else key = Number(this.s('insertInventory').run(deviceId, blob).lastInsertRowid);
     this.writeInstalls(key, before, after, now.getTime());
+  }
+
+  /**
+   * A software list's entries: their ids, sorted, each once, and as the inventory blob. A list the
+   * collector built from the device's previous list (listChanges) is worked out from that list's
+   * entries and the few items that changed; `changed` then names the entries added or removed.
+   */
+  private inventoryOf(normaliser: Normaliser, t: EntryTable, items: readonly SoftwareItem[], deviceOs: OsName | null): ListInventory & { changed: { ids: number[]; previousBlob: Buffer } | null } {
+    const known = this.inventories.get(items);
+    if (known && known.table === t && known.deviceOs === deviceOs) return { ...known, changed: null };
+    const changes = listChanges(items);
+    const previous = changes && this.inventories.get(changes.previous);
+    let sorted: Int32Array | null = null;
+    let changedIds: number[] | null = null;
+    if (changes && previous && previous.table === t && previous.deviceOs === deviceOs && changes.added.length + changes.removed.length <= MAX_CHANGES_APPLIED) {
+      const added = changes.added.map((item) => this.entryId(normaliser, t, item, entryOsKey(item, deviceOs)));
+      const removed = changes.removed.map((item) => this.entryId(normaliser, t, item, entryOsKey(item, deviceOs)));
+      sorted = withChanges(previous.sorted, added, removed);
+      if (sorted) changedIds = [...added, ...removed];
+    }
+    if (sorted === null) {
+      sorted = new Int32Array(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        sorted[i] = this.entryId(normaliser, t, item, entryOsKey(item, deviceOs));
+      }
+      sorted.sort();
+    }
+    const ids = new Int32Array(sorted.length);
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) ids[n++] = sorted[i]!;
+    const distinct = ids.subarray(0, n);
+    const entry: ListInventory = { table: t, deviceOs, sorted, distinct, blob: encodeIds(distinct) };
+    this.inventories.set(items, entry);
+    return { ...entry, changed: changedIds && previous ? { ids: changedIds, previousBlob: previous.blob } : null };
   }
 
   /** Moves one device's product rows from the `before` representatives to the `after` ones. */

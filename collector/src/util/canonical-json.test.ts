@@ -1,4 +1,4 @@
-import { factsHash, sampleFacts, type Facts } from '@vigie/shared';
+import { factsHash, listChanges, sampleFacts, type Facts } from '@vigie/shared';
 import { canonicalFacts, canonicalJson, canonicalSections, factsFromCanonical, primeStoredFacts, shareUnchangedElements } from './canonical-json';
 
 /** The same data with every object's keys in reverse order. */
@@ -93,6 +93,16 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
     return factsFromCanonical(json, hash, canonicalSections(facts)!, previous);
   }
   const items = (f: Facts) => (f.software as unknown as { items: Item[] }).items;
+  /** The list is the previous one (same objects, same order) without `removed`, with `added` (new objects) put in. */
+  function expectRecordedChanges(list: readonly unknown[], previous: readonly unknown[]): void {
+    const changes = listChanges(list);
+    expect(changes?.previous).toBe(previous);
+    const { added, removed } = changes!;
+    expect(added.every((x) => !previous.includes(x) && list.includes(x))).toBe(true);
+    expect(removed.every((x) => previous.includes(x) && !list.includes(x))).toBe(true);
+    expect(list.filter((x) => !added.includes(x))).toEqual(previous.filter((x) => !removed.includes(x)));
+    expect(list.filter((x) => !added.includes(x)).every((x, n, kept) => x === previous.filter((y) => !removed.includes(y))[n] && kept.indexOf(x) === n)).toBe(true);
+  }
 
   it('equals a plain parse, takes unchanged sections and unchanged items from the previous facts, and builds the rest', () => {
     const before = rebuild(withItems(Array.from({ length: 40 }, (_, n) => item(n))), null);
@@ -131,6 +141,7 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
       const rebuilt: Facts = rebuild(facts, previous);
       expect(rebuilt).toEqual(JSON.parse(JSON.stringify(facts)));
       expect(canonicalFacts(rebuilt).hash).toBe(factsHash(facts));
+      if (previous && items(rebuilt) !== items(previous)) expectRecordedChanges(items(rebuilt), items(previous));
       previous = rebuilt;
     }
   });
@@ -201,7 +212,13 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
       const rebuilt: Facts = rebuild(facts, previous);
       expect(rebuilt).toEqual(JSON.parse(JSON.stringify(facts)));
       expect(canonicalFacts(rebuilt).hash).toBe(factsHash(facts));
-      if (previous) sharedTotal += items(rebuilt).filter((x) => items(previous!).includes(x)).length;
+      if (previous) {
+        sharedTotal += items(rebuilt).filter((x) => items(previous!).includes(x)).length;
+        const usbDevices = (f: Facts) => (f.usb as unknown as { devices: unknown[] }).devices;
+        // A section whose text did not change is the previous object, its lists too.
+        if (items(rebuilt) !== items(previous)) expectRecordedChanges(items(rebuilt), items(previous));
+        if (usbDevices(rebuilt) !== usbDevices(previous)) expectRecordedChanges(usbDevices(rebuilt), usbDevices(previous));
+      }
       previous = rebuilt;
     }
     // Most items are shared, round after round (each round edits a few of 60).
@@ -216,6 +233,8 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
     expect(items(facts)[0]).toBe(items(before)[0]);
     expect(items(facts)[1]).toEqual(item(4));
     expect(items(facts)[2]).toBe(items(before)[2]);
+    expectRecordedChanges(items(facts), items(before));
+    expect(listChanges(items(facts))?.added).toEqual([item(4)]);
     expect(canonicalFacts(facts).hash).toBe(factsHash(withItems([item(1), item(4), item(3)])));
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { factsHash, type Facts, type PartialFacts } from '@vigie/shared';
+import { factsHash, recordListChanges, type Facts, type PartialFacts } from '@vigie/shared';
 import { CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, isDelimiter, OPEN_ARRAY, OPEN_OBJECT, QUOTE, valueEnd } from './json-scan';
 
 /**
@@ -121,6 +121,9 @@ export function canonicalJson(value: unknown): string | undefined | null {
   memo.set(value, text);
   return text;
 }
+
+/** The canonical text of each element of a list built by parseArraySharing: the next report compares against these. */
+const elementTexts = new WeakMap<readonly unknown[], readonly (string | null | undefined)[]>();
 
 /** Plain JSON.stringify per object, memoised: a cheap equality test between two reports' sections. */
 const native = new WeakMap<object, string>();
@@ -292,7 +295,16 @@ function shareElements(section: Record<string, unknown>, previous: Record<string
     const before = previous[key];
     if (!Array.isArray(next) || !Array.isArray(before)) continue;
     const match = alignElements(next.length, before.length, (i, j) => flatEqual(next[i], before[j]));
-    for (let i = 0; i < next.length; i++) if ((match[i] as number) >= 0) next[i] = before[match[i] as number];
+    const kept = new Uint8Array(before.length);
+    const added: unknown[] = [];
+    for (let i = 0; i < next.length; i++) {
+      const j = match[i] as number;
+      if (j >= 0) {
+        next[i] = before[j];
+        kept[j] = 1;
+      } else added.push(next[i]);
+    }
+    recordListChanges(next, before, added, before.filter((_, j) => kept[j] === 0));
   }
 }
 
@@ -368,18 +380,57 @@ function parseCanonical(text: string, before: unknown): unknown {
  * where the element ends nor parsing it. An element no previous one matches is parsed; it replaced
  * the previous element in step (an update) unless that one follows within a few elements (an
  * install). The same walk as alignElements, on text.
+ *
+ * Most reports change a few elements of 300, so the walk first takes the longest run of previous
+ * elements the array starts with (a binary search, each step one memory comparison), and after
+ * each element it parses, tries the rest of the previous array in one comparison.
  */
 function parseArraySharing(text: string, start: number, previous: readonly unknown[]): { list: unknown[]; end: number } | null {
-  const previousTexts = previous.map((element) => (typeof element === 'object' && element !== null ? canonicalJson(element) : null));
+  const previousTexts = elementTexts.get(previous) ?? previous.map((element) => (typeof element === 'object' && element !== null ? canonicalJson(element) : null));
   const continuesWith = (at: number, k: number): boolean => {
     const t = previousTexts[k];
     // A slice compared with === is a memory comparison, several times faster than startsWith's loop.
     return typeof t === 'string' && isDelimiter(text.charCodeAt(at + t.length)) && text.slice(at, at + t.length) === t;
   };
   const list: unknown[] = [];
+  const texts: (string | null | undefined)[] = [];
+  const added: unknown[] = [];
+  const removed: unknown[] = [];
   let at = start + 1;
-  if (text.charCodeAt(at) === CLOSE_ARRAY) return { list, end: at + 1 };
+  if (text.charCodeAt(at) === CLOSE_ARRAY) {
+    recordListChanges(list, previous, added, previous);
+    return { list, end: at + 1 };
+  }
+  const runs = previous.length > 0 ? previousRuns(previous, previousTexts) : null;
+  const keep = (from: number, to: number) => {
+    for (let k = from; k < to; k++) {
+      list.push(previous[k]);
+      texts.push(previousTexts[k]);
+    }
+  };
+  const done = (end: number) => {
+    memo.set(list, text.slice(start, end));
+    recordListChanges(list, previous, added, removed);
+    elementTexts.set(list, texts);
+    return { list, end };
+  };
   let j = 0;
+  if (runs) {
+    // runs.offsets[m]: where previous element m starts in the previous array's text, just after the delimiter before it.
+    const { arrayText, offsets } = runs;
+    let low = 0;
+    let high = previous.length;
+    while (low < high) {
+      const m = (low + high + 1) >> 1;
+      if (text.slice(start, start + (offsets[m] as number)) === arrayText.slice(0, offsets[m])) low = m;
+      else high = m - 1;
+    }
+    keep(0, low);
+    // All of them, closing bracket included: the array is the previous one.
+    if (low === previous.length) return done(start + arrayText.length);
+    at = start + (offsets[low] as number);
+    j = low;
+  }
   for (;;) {
     let found = -1;
     for (let k = j; k < Math.min(previous.length, j + 1 + RESYNC_WINDOW); k++) {
@@ -391,22 +442,54 @@ function parseArraySharing(text: string, start: number, previous: readonly unkno
     let end: number;
     if (found >= 0) {
       list.push(previous[found]);
+      texts.push(previousTexts[found]);
       end = at + (previousTexts[found] as string).length;
+      for (; j < found; j++) removed.push(previous[j]);
       j = found + 1;
     } else {
       end = valueEnd(text, at);
       if (end < 0) return null;
-      list.push(parseElement(text.slice(at, end)));
-      if (j < previous.length && !followsWithin(text, end, (k) => continuesWith(k, j))) j++;
+      const element = parseElement(text.slice(at, end));
+      list.push(element);
+      texts.push(typeof element === 'object' && element !== null ? memo.get(element) : null);
+      added.push(element);
+      if (j < previous.length && !followsWithin(text, end, (k) => continuesWith(k, j))) removed.push(previous[j++]);
+      // The rest of the previous array, closing bracket included, right after this element.
+      if (runs && j < previous.length && text.charCodeAt(end) === COMMA) {
+        const rest = runs.arrayText.length - (runs.offsets[j] as number);
+        if (text.slice(end + 1, end + 1 + rest) === runs.arrayText.slice(runs.offsets[j])) {
+          keep(j, previous.length);
+          return done(end + 1 + rest);
+        }
+      }
     }
     const next = text.charCodeAt(end);
     if (next === CLOSE_ARRAY) {
-      memo.set(list, text.slice(start, end + 1));
-      return { list, end: end + 1 };
+      for (; j < previous.length; j++) removed.push(previous[j]);
+      return done(end + 1);
     }
     if (next !== COMMA) return null;
     at = end + 1;
   }
+}
+
+/**
+ * The previous array's canonical text and where each element starts in it (and, last, its length):
+ * null unless every element is an object with its canonical text known.
+ */
+function previousRuns(previous: readonly unknown[], texts: readonly (string | null | undefined)[]): { arrayText: string; offsets: Int32Array } | null {
+  const offsets = new Int32Array(previous.length + 1);
+  let at = 1;
+  for (let k = 0; k < texts.length; k++) {
+    const t = texts[k];
+    if (typeof t !== 'string') return null;
+    offsets[k] = at;
+    at += t.length + 1;
+  }
+  offsets[previous.length] = at;
+  const known = memo.get(previous);
+  const arrayText = known !== undefined && known.length === at ? known : `[${(texts as string[]).join(',')}]`;
+  return { arrayText, offsets };
 }
 
 /** Whether one of the few elements after `from` (a delimiter) satisfies `is`, given its start. */

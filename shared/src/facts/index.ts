@@ -52,3 +52,4 @@ export type Facts = z.infer<typeof facts>;
 export const partialFacts = facts.partial();
 export type PartialFacts = z.infer<typeof partialFacts>;
 export * from './samples';
+export * from './list-changes';

@@ -1,5 +1,5 @@
 import { loadDefaultPolicy } from '../../../test/helpers/policy';
-import { sampleFacts, type Facts, type UsbDevice, type Volume } from '../facts';
+import { recordListChanges, sampleFacts, type Facts, type UsbDevice, type Volume } from '../facts';
 import { catalogFromRules, evaluate, remediationFor, type EvaluationContext, type Finding } from './index';
 
 const policy = loadDefaultPolicy();
@@ -124,6 +124,40 @@ describe('the default ISSP pack', () => {
       const found = evaluate({ ...sampleFacts(), software }, { ...context, softwareCatalog: strict }, lenient, now).find((f) => f.ruleId === 'approved-software');
       expect(found?.status).toBe('pass');
       expect(calls).toBe(6);
+    });
+    it("works a list built from the previous one from its changes, with the whole list's outcome", () => {
+      let seed = 3;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const names = ['Mozilla Firefox', 'uTorrent 3.6', 'Zoom Workplace', 'Slack', 'libc6', 'Microsoft 365 Apps'];
+      const make = (n: number) => ({ ...item(names[n % names.length]!, n % 5 === 4 ? 'dpkg' : 'registry'), version: `${n % 3}.${random(4)}` });
+      let list = Array.from({ length: 12 }, (_, n) => make(n));
+      let classified = 0;
+      const softwareCatalog: EvaluationContext['softwareCatalog'] = {
+        classify: (i) => {
+          classified++;
+          return catalog.classify(i);
+        },
+      };
+      finding({ software: { items: list } }, 'approved-software', { softwareCatalog });
+      let fromChanges = 0;
+      for (let round = 0; round < 200; round++) {
+        // Updates in place (same product, same verdict), installs and removals.
+        const removed = list.filter(() => random(8) === 0);
+        const added = Array.from({ length: random(3) }, () => make(random(40)));
+        const next = [...list.filter((x) => !removed.includes(x)), ...added];
+        recordListChanges(next, list, added, removed);
+        const before = classified;
+        const outcome = finding({ software: { items: next } }, 'approved-software', { softwareCatalog });
+        if (classified - before === added.length + removed.length) fromChanges++;
+        const whole = finding({ software: { items: next.map((x) => ({ ...x })) } }, 'approved-software');
+        expect(outcome).toEqual(whole);
+        list = next;
+      }
+      // Most rounds changed the outcome's inputs only in ways that cancel out.
+      expect(fromChanges).toBeGreaterThan(50);
     });
   });
 

@@ -1,5 +1,6 @@
 import {
   isUnknown,
+  listChanges,
   type Facts,
   type OsName,
   type PartialFacts,
@@ -193,7 +194,7 @@ function namesList(names: string[]): string {
 }
 
 /**
- * The last software outcome per section object, with the check and catalog it was for. Facts are
+ * The last software outcome per software list, with the check and catalog it was for. Facts are
  * never mutated and a catalog object's verdicts never change (a new catalog is a new object), so
  * the same three give the same outcome: a report repeating the stored facts (every agent after a
  * collector restart) does not classify its 300 items again.
@@ -203,11 +204,39 @@ const softwareOutcomes = new WeakMap<object, { check: Check; catalog: SoftwareCa
 function checkSoftware(check: Extract<Check, { kind: 'software' }>, section: Facts['software'] | undefined, catalog: SoftwareCatalog): Outcome {
   const gap = missing('installed software', section);
   if (gap || !section || isUnknown(section)) return gap ?? { status: 'unknown', evidence: 'No software facts' };
-  const known = softwareOutcomes.get(section);
+  const known = softwareOutcomes.get(section.items);
   if (known && known.check === check && known.catalog === catalog) return known.outcome;
-  const outcome = classifySoftware(check, section, catalog);
-  softwareOutcomes.set(section, { check, catalog, outcome });
+  const outcome = outcomeAsBefore(check, section.items, catalog) ?? classifySoftware(check, section, catalog);
+  softwareOutcomes.set(section.items, { check, catalog, outcome });
   return outcome;
+}
+
+/** Past this many changed items, classifying the whole list is as cheap as comparing the changes. */
+const MAX_CHANGES_COMPARED = 64;
+
+/**
+ * The previous list's outcome, when the list is that list with items added and removed whose
+ * in-scope verdicts cancel out, as when an application is updated in place (same product, same
+ * approval): the outcome depends only on the in-scope items' verdicts, with their count, so it is
+ * the same. Undefined when that cannot be shown cheaply.
+ */
+function outcomeAsBefore(check: Extract<Check, { kind: 'software' }>, items: readonly SoftwareItem[], catalog: SoftwareCatalog): Outcome | undefined {
+  const changes = listChanges(items);
+  if (changes === undefined || changes.added.length + changes.removed.length > MAX_CHANGES_COMPARED) return undefined;
+  const before = softwareOutcomes.get(changes.previous);
+  if (before === undefined || before.check !== check || before.catalog !== catalog) return undefined;
+  const balance = new Map<string, number>();
+  const count = (item: SoftwareItem, by: number) => {
+    if (!check.sources.includes(item.source)) return;
+    const verdict = catalog.classify(item);
+    // Statuses hold no NUL: the pair is unambiguous whatever the product's name.
+    const key = `${verdict.status}\u0000${verdict.product}`;
+    balance.set(key, (balance.get(key) ?? 0) + by);
+  };
+  for (const item of changes.added) count(item, 1);
+  for (const item of changes.removed) count(item, -1);
+  for (const n of balance.values()) if (n !== 0) return undefined;
+  return before.outcome;
 }
 
 function classifySoftware(check: Extract<Check, { kind: 'software' }>, section: SoftwareFacts, catalog: SoftwareCatalog): Outcome {
