@@ -51,7 +51,7 @@ export function parseFrameBytes(bytes: Buffer, maxBytes: number, canonical: bool
   if (bytes.byteLength > maxBytes) return { result: { ok: false, error: { code: 'too-large', message: `frame exceeds ${maxBytes} bytes` } }, canonical: null };
   const text = bytes.toString('utf8');
   if (canonical) {
-    const read = fullReportFromText(text, storedFactsHash);
+    const read = fullReportFromText(text, storedFactsHash, bytes);
     if (read) return read;
   }
   let value: unknown;

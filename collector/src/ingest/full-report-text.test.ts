@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { facts as factsSchema, validateMessage, type Facts, type ParseResult } from '@vigie/shared';
 import { canonicalFacts, canonicalSections } from '../util/canonical-json';
+import { factsText } from '../util/facts-column';
 import { sampleFacts } from '../testing/fixtures';
 import { fullReportFromText } from './full-report-text';
 
@@ -137,5 +138,28 @@ describe('a full report read from its text', () => {
     // Left out: the store does not write facts it holds already.
     expect(repeated?.canonical.deflated).toBeUndefined();
     expect(fullReportFromText(frame(facts), 'f'.repeat(64))?.canonical.deflated).toBeDefined();
+  });
+
+  it("hashes and deflates the facts' bytes in the frame exactly as their text: ASCII, other UTF-8, and bytes that are not UTF-8", () => {
+    const check = (bytes: Buffer) => {
+      const text = bytes.toString('utf8');
+      const fromBytes = fullReportFromText(text, undefined, bytes);
+      const fromText = fullReportFromText(text);
+      expect(fromBytes).not.toBeNull();
+      expect(fromBytes!.canonical.hash).toBe(fromText!.canonical.hash);
+      expect(fromBytes!.canonical.hash).toBe(createHash('sha256').update(fromBytes!.canonical.json).digest('hex'));
+      expect(factsText(Buffer.from(fromBytes!.canonical.deflated!))).toBe(fromBytes!.canonical.json);
+      // Repeated facts too: recognised by the hash of their bytes.
+      expect(fullReportFromText(text, fromText!.canonical.hash, bytes)?.canonical.deflated).toBeUndefined();
+    };
+    const named = (name: string) => frame(asSent(withItems([item(1), { ...item(2), name }, item(3)])));
+    check(Buffer.from(frame(asSent(withItems([item(6)])))));
+    check(Buffer.from(named('plain ascii')));
+    check(Buffer.from(named('Tâches planifiées, Übersicht, 日本語 😀')));
+    // A byte that is not UTF-8 reads as U+FFFD, whose UTF-8 is three other bytes: the text is what counts.
+    const invalid = Buffer.from(named('bad X byte'));
+    invalid[invalid.indexOf('X')] = 0xff;
+    expect(invalid.toString('utf8')).toContain('\ufffd');
+    check(invalid);
   });
 });

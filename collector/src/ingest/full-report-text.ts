@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { sectionNames, sectionSchemas, softwareItem, validateFullReportEnvelope, type ParseResult } from '@vigie/shared';
 import { canonicalJson } from '../util/canonical-json';
@@ -80,24 +81,44 @@ interface FactsText {
   items: [number, number][] | null;
 }
 
-export function fullReportFromText(text: string, storedFactsHash?: string): { result: ParseResult; canonical: FactsCanonical } | null {
+/**
+ * `bytes`, when given, is the frame `text` was decoded from: the facts' UTF-8 for the hash and
+ * the deflated copy is then read there instead of encoding their text again.
+ */
+export function fullReportFromText(text: string, storedFactsHash?: string, bytes?: Buffer): { result: ParseResult; canonical: FactsCanonical } | null {
   const at = text.indexOf(FACTS_KEY);
   if (at < 0) return null;
   const start = at + FACTS_KEY.length;
   const facts = readFacts(text, start);
   if (!facts) return null;
+  const utf8 = utf8Reader(text, bytes);
   if (storedFactsHash !== undefined) {
     const json = text.slice(start, facts.end);
-    const hash = sha256Hex(json);
+    const hash = sha256Hex(utf8?.(start, facts.end) ?? json);
     if (hash === storedFactsHash) {
       const result = envelopeAround(text, start, facts.end);
       return result ? { result, canonical: { json, hash, sections: facts.members.map(([key, from, to]) => [key, from - start, to - start]) } } : null;
     }
   }
-  const canonical = validatedFacts(text, facts);
+  const canonical = validatedFacts(text, facts, start, utf8);
   if (!canonical) return null;
   const result = envelopeAround(text, start, facts.end);
   return result ? { result, canonical } : null;
+}
+
+/**
+ * The UTF-8 of text[from, to) as a view of `bytes`, when `bytes` is exactly the UTF-8 of `text`:
+ * true when they are valid UTF-8 (an invalid byte decodes to U+FFFD, whose UTF-8 is other bytes).
+ */
+function utf8Reader(text: string, bytes: Buffer | undefined): ((from: number, to: number) => Buffer) | null {
+  if (bytes === undefined) return null;
+  // ASCII: one byte per character.
+  if (isAscii(bytes)) return (from, to) => bytes.subarray(from, to);
+  if (!isUtf8(bytes)) return null;
+  return (from, to) => {
+    const at = Buffer.byteLength(text.slice(0, from));
+    return bytes.subarray(at, at + Buffer.byteLength(text.slice(from, to)));
+  };
 }
 
 /** The report around the facts at [start, end), validated with the placeholder in their place. */
@@ -181,7 +202,7 @@ function itemSpans(text: string, from: number): { items: [number, number][]; end
 }
 
 /** Each section validated against its schema, and the facts' canonical text built from the sections' canonical texts. */
-function validatedFacts(text: string, facts: FactsText): FactsCanonical | null {
+function validatedFacts(text: string, facts: FactsText, start: number, utf8: ((from: number, to: number) => Buffer) | null): FactsCanonical | null {
   // Every section, each once, in canonical order: what the facts schema (strict, every section required) accepts, laid out as the canonical text lays it out.
   if (facts.members.length !== canonicalSectionOrder.length || facts.members.some(([key], i) => key !== canonicalSectionOrder[i])) return null;
   const parts: string[] = [];
@@ -197,7 +218,9 @@ function validatedFacts(text: string, facts: FactsText): FactsCanonical | null {
     length = start + canonical.length;
   }
   const json = `{${parts.join(',')}}`;
-  return { json, hash: sha256Hex(json), sections, deflated: deflateFacts(json) };
+  // Facts written canonically (as agents write them) are their own text in the frame: hashed and deflated from its bytes.
+  const source = utf8 !== null && json === text.slice(start, facts.end) ? utf8(start, facts.end) : json;
+  return { json, hash: sha256Hex(source), sections, deflated: deflateFacts(source) };
 }
 
 function sectionText(key: keyof typeof sectionSchemas, raw: string): string | null {

@@ -10,7 +10,7 @@ const MAX_FACTS_TEXT_BYTES = 64 * 1024 * 1024;
  * deflated on the frame-parsing worker (collector/src/ingest/frame-parser.ts). Rows written before
  * hold the text itself, and are read as such.
  */
-export function deflateFacts(json: string): Buffer {
+export function deflateFacts(json: string | Uint8Array): Buffer {
   return deflateRawSync(json, { level: 1 });
 }
 
