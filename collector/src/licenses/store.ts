@@ -628,8 +628,9 @@ export class LicenseStore {
     // When the stored inventory is the previous list's, only the products of the changed entries can move.
     let only: Uint8Array | null = null;
     if (stored && changed && stored.entries.equals(changed.previousBlob)) {
-      only = new Uint8Array(this.productNames.length + 1);
-      for (const id of changed.ids) only[t.product[id]!] = 1;
+      const products = changed.ids.map((id) => t.product[id]!);
+      only = new Uint8Array(Math.max(0, ...products) + 1);
+      for (const p of products) only[p] = 1;
     }
     // The stored rows are the old inventory's representatives under the current classification.
     const before = stored ? representatives(decodeIds(stored.entries), t, only) : new Map<number, number>();

@@ -238,6 +238,21 @@ describe('canonical JSON: facts rebuilt sharing what did not change with the pre
     expect(canonicalFacts(facts).hash).toBe(factsHash(withItems([item(1), item(4), item(3)])));
   });
 
+  it('records an empty list without holding the list before it, which would chain every list before alive', () => {
+    const before = rebuild(withItems([item(1), item(2)]), null);
+    const emptied = rebuild(withItems([]), before);
+    expect(listChanges(items(emptied))?.previous).toBe(items(before));
+    expect(listChanges(items(emptied))?.removed).toEqual(items(before));
+    expect(listChanges(items(emptied))?.removed).not.toBe(items(before));
+    // USB devices staying none while the events change, report after report.
+    const usb = (n: number) => ({ ...sampleFacts(), usb: { devices: [], events: [{ action: 'mounted', at: `2026-11-29T08:00:0${n}.000Z`, device: { mountPoints: [], product: 'Ultra', productId: '5581', serial: `S${n}`, storage: true, vendor: 'SanDisk', vendorId: '0781' }, user: null }] } }) as unknown as Facts;
+    const first = rebuild(usb(1), null);
+    const second = rebuild(usb(2), first);
+    const devices = (f: Facts) => (f.usb as unknown as { devices: unknown[] }).devices;
+    expect(listChanges(devices(second))?.previous).toBe(devices(first));
+    expect(listChanges(devices(second))?.removed).not.toBe(devices(first));
+  });
+
   it('compares against previous facts parsed from the store (no memo yet)', () => {
     const stored = JSON.parse(canonicalFacts(withItems([item(1), item(2)])).json) as Facts;
     const rebuilt = rebuild(withItems([item(1), item(3)]), stored);

@@ -398,7 +398,8 @@ function parseArraySharing(text: string, start: number, previous: readonly unkno
   const removed: unknown[] = [];
   let at = start + 1;
   if (text.charCodeAt(at) === CLOSE_ARRAY) {
-    recordListChanges(list, previous, added, previous);
+    // A copy: the record must not hold the previous list itself (a chain of records would keep every list before alive).
+    recordListChanges(list, previous, added, [...previous]);
     return { list, end: at + 1 };
   }
   const runs = previous.length > 0 ? previousRuns(previous, previousTexts) : null;
