@@ -231,6 +231,15 @@ interface ConnectionResult {
   collectorFds: number;
   listenerFds: number[];
   fdLimit: number;
+  /** Still open after phases 2 to 5, which ran while they were held. */
+  openAtEnd?: number;
+}
+
+/** The idle connections, held open while the other phases run. */
+interface IdleConnections {
+  /** How many are open now. */
+  open(): Promise<number>;
+  close(): Promise<void>;
 }
 
 /** RSS of the collector and its listener processes together. */
@@ -244,7 +253,7 @@ const PER_HOLDER = 8000;
  * cannot hold more sockets than its open-files limit, 20,000 here), each from its own
  * 127.0.0.x address (one source address has ~28,000 ports towards one server port).
  */
-async function phaseConnections(collector: CollectorProcess, server: string, creds: Credential[], target: number): Promise<ConnectionResult> {
+async function phaseConnections(collector: CollectorProcess, server: string, creds: Credential[], target: number): Promise<{ result: ConnectionResult; idle: IdleConnections }> {
   const pid = collector.child.pid as number;
   await sleep(2000);
   const listeners = childPids(pid).length;
@@ -289,10 +298,15 @@ async function phaseConnections(collector: CollectorProcess, server: string, cre
   const pinged = states.reduce((s, h) => s + h.pinged, 0);
   const openAfterPing = states.reduce((s, h) => s + h.open, 0);
   log(`connections: ${pinged} pinged by the heartbeat, ${openAfterPing} still open; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} → ${rssAfterPing.toFixed(0)} MB`);
-  await Promise.all(holders.map((h) => new Promise<void>((resolve) => (h.once('exit', () => resolve()), h.send({ t: 'close' } satisfies HolderCommand)))));
-  const closeDeadline = performance.now() + 30_000;
-  while (childPids(pid).some((p) => openFds(p) > 200) && performance.now() < closeDeadline) await sleep(500);
-  return {
+  const idle: IdleConnections = {
+    open: async () => (await Promise.all(holders.map((h) => ask(h, { t: 'state' }, 'state')))).reduce((s, h) => s + h.open, 0),
+    close: async () => {
+      await Promise.all(holders.map((h) => new Promise<void>((resolve) => (h.once('exit', () => resolve()), h.send({ t: 'close' } satisfies HolderCommand)))));
+      const closeDeadline = performance.now() + 30_000;
+      while (childPids(pid).some((p) => openFds(p) > 200) && performance.now() < closeDeadline) await sleep(500);
+    },
+  };
+  const result: ConnectionResult = {
     attempted: target,
     held: total,
     failures,
@@ -309,6 +323,7 @@ async function phaseConnections(collector: CollectorProcess, server: string, cre
     listenerFds,
     fdLimit: hardFdLimit(pid),
   };
+  return { result, idle };
 }
 
 // ---- Phase 2: load the fleet ----
@@ -652,7 +667,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 8; i++) shared.push(await enrolAndReport(server, secret, i, SETUP_SEED));
 
     log('phase 1: idle connections');
-    const conn = await phaseConnections(collector, agentServer, shared, CONNECTIONS);
+    // The idle connections stay open through phases 2 to 5: the ingest is measured with the fleet connected.
+    const { result: conn, idle } = await phaseConnections(collector, agentServer, shared, CONNECTIONS);
     phaseLoads.push(['connections', loadavg()[0] as number]);
 
     log(`phase 2: enrol and load ${DEVICES} devices (full report each)`);
@@ -696,6 +712,9 @@ async function main(): Promise<void> {
     const checkins = await phaseCheckins(collector, server, creds, DEVICES, 60);
     phaseLoads.push(['check-ins', loadavg()[0] as number]);
     log(`check-ins: ${checkins.done}/${checkins.due}, report p50 ${ms(checkins.reportP50)} p99 ${ms(checkins.reportP99)}, collector CPU ${pct(checkins.cpu.collector)}`);
+    conn.openAtEnd = await idle.open();
+    log(`connections: ${conn.openAtEnd} of the ${conn.held} idle connections still open after phases 2 to 5`);
+    await idle.close();
 
     await collector.stop();
     collector = null;
@@ -759,7 +778,7 @@ function report(r: Results): string {
   const lines = [
     '## Collector: connections, ingest, check-ins, drivers (`npm run bench:collector`)',
     '',
-    `The collector runs as its own process (\`vigie-collector serve --log-level warn --rate-limit 1000000 --agent-listen 127.0.0.1:0 --agent-processes ${conn.listeners}\`; SQLite store, WAL, synchronous=NORMAL). The simulated agents (test/simulator) speak the real protocol over real WSS (TLS) connections to 127.0.0.1: the idle connections of section 1 from ${conn.holders} client processes on the agent listeners' port, everything else from the bench process, on the collector's own port unless said otherwise. The bench process's CPU is shown next to the collector's${benchMax < 0.8 ? `, and peaked at ${pct(benchMax)} of a core, so one client process was enough` : `; it peaked at ${pct(benchMax)} of a core, so the client may have held some numbers back`}. A device's facts are ${r.sample.avgFactsKb.toFixed(0)} KB of JSON (about 300 software items, volumes, USB devices) and give ${r.sample.avgFindings.toFixed(1)} findings. The machine has ${cpus().length} cores (load average ${r.loadAvg} at the start; 1-minute load at the end of each phase: ${r.phaseLoads.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}). The run took ${r.minutes.toFixed(1)} min.`,
+    `The collector runs as its own process (\`vigie-collector serve --log-level warn --rate-limit 1000000 --agent-listen 127.0.0.1:0 --agent-processes ${conn.listeners}\`; SQLite store, WAL, synchronous=NORMAL). The simulated agents (test/simulator) speak the real protocol over real WSS (TLS) connections to 127.0.0.1: the idle connections of section 1 from ${conn.holders} client processes on the agent listeners' port (held open through sections 2 to 5), everything else from the bench process, on the collector's own port unless said otherwise. The bench process's CPU is shown next to the collector's${benchMax < 0.8 ? `, and peaked at ${pct(benchMax)} of a core, so one client process was enough` : `; it peaked at ${pct(benchMax)} of a core, so the client may have held some numbers back`}. A device's facts are ${r.sample.avgFactsKb.toFixed(0)} KB of JSON (about 300 software items, volumes, USB devices) and give ${r.sample.avgFindings.toFixed(1)} findings. The machine has ${cpus().length} cores (load average ${r.loadAvg} at the start; 1-minute load at the end of each phase: ${r.phaseLoads.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}). The run took ${r.minutes.toFixed(1)} min.`,
     ...(contended
       ? [
           '',
@@ -778,7 +797,7 @@ function report(r: Results): string {
     '',
     '### 1. Concurrent connections',
     '',
-    `- ${int(conn.held)} connections held at once on the agent listeners' port (each: TLS, authenticated hello, config received, then idle; they share 8 devices' tokens), opened in ${conn.openSeconds.toFixed(0)} s, 200 at a time, from ${conn.holders} client processes (127.0.0.2 and up: one source address has about 28,000 ports towards one server port). The listener processes' heartbeat pinged ${int(conn.pinged)} of them; ${int(conn.openAfterPing)} were still open after the round.`,
+    `- ${int(conn.held)} connections held at once on the agent listeners' port (each: TLS, authenticated hello, config received, then idle; they share 8 devices' tokens), opened in ${conn.openSeconds.toFixed(0)} s, 200 at a time, from ${conn.holders} client processes (127.0.0.2 and up: one source address has about 28,000 ports towards one server port). The listener processes' heartbeat pinged ${int(conn.pinged)} of them; ${int(conn.openAfterPing)} were still open after the round. They stay open while phases 2 to 5 run, so the ingest below is measured with them connected: ${int(conn.openAtEnd ?? 0)} were still open at the end.`,
     `- The collector with its listener processes: RSS ${conn.rssBefore.toFixed(0)} MB before → ${conn.rssAfter.toFixed(0)} MB with the connections (${conn.rssAfterPing.toFixed(0)} MB after the heartbeat round): **${perConnKb.toFixed(1)} KB per connection** (the listener's TLS socket and ws, the collector's session).`,
     `- ${connCause}`,
     '',
