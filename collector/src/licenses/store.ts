@@ -168,7 +168,7 @@ function representatives(ids: ArrayLike<number>, c: Classification, only: Uint8A
   return out;
 }
 
-/** A software list's entries in one table: their ids sorted with repeats (one per item), sorted each once, and as stored. */
+/** A software list's entries in one table: `sorted`, one id per item (repeats kept); `distinct`, each id once; `blob`, as the inventory stores it. */
 interface ListInventory {
   table: EntryTable;
   deviceOs: OsName | null;
